@@ -1,0 +1,3 @@
+"""Rasid (راصد): security-cooperation platform."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,118 @@
+"""The ``rasid`` command."""
+
+from __future__ import annotations
+
+import typer
+from rich.table import Table
+
+from rasid import __version__
+from rasid.audit.cli import audit_app
+from rasid.core.cli_support import fail, out_console, run, settings, unit_of_work
+from rasid.identity.cli import orgs_app, tokens_app, users_app
+
+app = typer.Typer(
+    name="rasid",
+    help="Rasid (راصد): security-cooperation platform. Settings come from RASID_DATA_DIR, "
+    "RASID_DATABASE_URL and RASID_SECRET_KEY.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(orgs_app, name="orgs")
+app.add_typer(users_app, name="users")
+app.add_typer(tokens_app, name="tokens")
+app.add_typer(audit_app, name="audit")
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    typer.echo(__version__)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
+    port: int = typer.Option(8000, "--port", help="Port to listen on."),
+    workers: int = typer.Option(1, "--workers", help="Worker processes (use PostgreSQL for more than one)."),
+) -> None:
+    """Serve the web pages and the API."""
+    import uvicorn
+
+    cfg = settings()
+    if workers > 1 and cfg.database_url.startswith("sqlite"):
+        out_console.print("note: several workers on SQLite serialise their writes; PostgreSQL scales better")
+    uvicorn.run("rasid.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
+                log_level="info", access_log=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) -> None:
+    """Create or migrate the schema to the newest version."""
+    from rasid.core.migrate import upgrade
+
+    cfg = settings()
+
+    def body() -> None:
+        upgrade(cfg.database_url, revision)
+        out_console.print(f"database at {revision}: {_safe_url(cfg.database_url)}", highlight=False)
+
+    run(body)
+
+
+@db_app.command("current")
+def db_current() -> None:
+    """Print the schema revision of the database."""
+    from rasid.core.db import make_engine
+    from rasid.core.migrate import current_revision, head_revision
+
+    cfg = settings()
+    engine = make_engine(cfg.database_url)
+    current = current_revision(engine)
+    head = head_revision(cfg.database_url)
+    typer.echo(f"current {current or 'none'}, newest {head}")
+    if current != head:
+        raise typer.Exit(1)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def demo() -> None:
+    """Load the demo organisations, users of every role and every module's demo data (safe to run twice)."""
+    from rasid import demo as demo_data
+
+    def body() -> None:
+        with unit_of_work(None) as (db, actor):
+            created = demo_data.load(db, actor)
+        table = Table(title="Rasid demo accounts (password for all: " + demo_data.DEMO_PASSWORD + ")")
+        for column in ("username", "organisation", "roles"):
+            table.add_column(column)
+        for user in demo_data.USERS:
+            table.add_row(user.username, user.org, ", ".join(user.roles))
+        out_console.print(table)
+        out_console.print(
+            f"created {created['organisations']} organisations and {created['users']} users "
+            "(existing ones were kept). The admin account sets up two-factor authentication "
+            "at first sign-in (any TOTP app, or `oathtool --totp -b KEY`).",
+            highlight=False,
+        )
+
+    run(body)
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    main()

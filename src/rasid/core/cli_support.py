@@ -1,0 +1,121 @@
+"""What every ``rasid`` command shares: settings, one unit of work, ``--as``, errors.
+
+A command body runs inside :func:`unit_of_work`: one transaction, committed on
+success and rolled back on any error; a refused access is still audited. Errors are
+printed as one line on standard error with a non-zero exit status.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from sqlalchemy.orm import Session, sessionmaker
+
+from rasid.core.actor import Actor, system_actor
+from rasid.core.db import make_engine, make_session_factory
+from rasid.core.errors import RasidError
+from rasid.core.settings import Settings, get_settings
+
+err_console = Console(stderr=True)
+out_console = Console()
+
+T = TypeVar("T")
+
+AS_OPTION = typer.Option(
+    None,
+    "--as",
+    metavar="USERNAME",
+    help="Act as this user: the same access rules and audit as the web and API. "
+    "Without it the command acts as the local system account (audited as 'system').",
+)
+
+
+@lru_cache(maxsize=1)
+def session_factory() -> sessionmaker[Session]:
+    settings = get_settings()
+    return make_session_factory(make_engine(settings.database_url))
+
+
+def settings() -> Settings:
+    return get_settings()
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    err_console.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def unit_of_work(as_user: str | None = None) -> Iterator[tuple[Session, Actor]]:
+    factory = session_factory()
+    db = factory()
+    actor: Actor | None = None
+    try:
+        if as_user:
+            from rasid.identity.service import actor_for_username
+
+            actor = actor_for_username(db, as_user)
+        else:
+            actor = system_actor()
+        yield db, actor
+        db.commit()
+    except RasidError as exc:
+        db.rollback()
+        if exc.audit and actor is not None:
+            _audit_refusal(factory, actor, exc)
+        field = f" (field: {exc.field})" if exc.field else ""
+        fail(f"{exc.message}{field}")
+    except BaseException:
+        db.rollback()
+        raise
+    finally:
+        db.close()
+
+
+def _audit_refusal(factory: sessionmaker[Session], actor: Actor, exc: RasidError) -> None:
+    from rasid.audit import service as audit
+
+    info: dict[str, Any] = dict(exc.audit or {})
+    db = factory()
+    try:
+        audit.record(
+            db,
+            actor,
+            str(info.pop("action", "access.refused")),
+            object_type=info.get("object_type"),
+            object_id=info.get("object_id"),
+            outcome=str(info.get("outcome", "refused")),
+            detail={"path": "cli"},
+        )
+        db.commit()
+    finally:
+        db.close()
+
+
+def run(fn: Callable[[], T]) -> T:
+    """Run a command body, turning configuration and database errors into one line."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    try:
+        return fn()
+    except RasidError as exc:
+        fail(exc.message)
+    except (OperationalError, ProgrammingError) as exc:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        if "no such table" in reason or "does not exist" in reason:
+            fail(f"the database is not set up ({reason}); run `rasid db upgrade` first")
+        fail(f"database error: {reason}")
+
+
+def read_secret_stdin(what: str) -> str:
+    line = sys.stdin.readline()
+    value = line.rstrip("\r\n")
+    if not value:
+        fail(f"no {what} on standard input")
+    return value

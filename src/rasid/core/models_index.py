@@ -1,0 +1,14 @@
+"""Imports every context's models so that ``Base.metadata`` knows every table.
+
+Used by Alembic (autogenerate and the schema checks in tests); a new context adds
+its ``models`` module here.
+"""
+
+from __future__ import annotations
+
+from rasid.access import models as access_models
+from rasid.audit import models as audit_models
+from rasid.core.db import Base
+from rasid.identity import models as identity_models
+
+__all__ = ["Base", "access_models", "audit_models", "identity_models"]
