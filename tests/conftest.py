@@ -42,7 +42,9 @@ def pytest_report_header(config: pytest.Config) -> list[str]:
     if not POSTGRES_URL:
         lines.append("NOTICE: RASID_TEST_POSTGRES_URL is not set: PostgreSQL tests will be SKIPPED")
     if os.environ.get("RASID_REQUIRE_BROWSER") != "1":
-        lines.append("NOTICE: browser tests skip if Chromium is missing (RASID_REQUIRE_BROWSER=1 makes that a failure)")
+        lines.append(
+            "NOTICE: browser tests skip if Chromium is missing (RASID_REQUIRE_BROWSER=1 makes that a failure)"
+        )
     return lines
 
 
@@ -99,11 +101,21 @@ def postgres_schema() -> Iterator[str]:
 def _reset_postgres(url: str) -> None:
     engine = create_engine(url)
     with engine.begin() as conn:
-        tables = [r[0] for r in conn.execute(text(
-            "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
-        ))]
-        conn.execute(text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE"))
-        conn.execute(text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"), {"h": "0" * 64})
+        tables = [
+            r[0]
+            for r in conn.execute(
+                text(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() AND tablename <> 'alembic_version'"
+                )
+            )
+        ]
+        conn.execute(
+            text("TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE")
+        )
+        conn.execute(
+            text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"),
+            {"h": "0" * 64},
+        )
     engine.dispose()
 
 
@@ -169,14 +181,43 @@ class World:
 def world(factory: sessionmaker[Session]) -> World:
     sys_actor = system_actor()
     with factory.begin() as s:
-        identity.create_org(s, sys_actor, slug="moi-ct", name_ar="وحدة مكافحة الإرهاب", name_en="CT Unit",
-                            country="YE", kind="ministry")
-        identity.create_org(s, sys_actor, slug="coastguard", name_ar="خفر السواحل", name_en="Coast Guard",
-                            country="YE", kind="coast_guard")
-        identity.create_org(s, sys_actor, slug="partner", name_ar="الشريك", name_en="Partner Embassy",
-                            country="GB", kind="embassy")
-        identity.create_org(s, sys_actor, slug="observer", name_ar="المراقبون", name_en="Observers",
-                            country="CH", kind="international", in_community=False)
+        identity.create_org(
+            s,
+            sys_actor,
+            slug="moi-ct",
+            name_ar="وحدة مكافحة الإرهاب",
+            name_en="CT Unit",
+            country="YE",
+            kind="ministry",
+        )
+        identity.create_org(
+            s,
+            sys_actor,
+            slug="coastguard",
+            name_ar="خفر السواحل",
+            name_en="Coast Guard",
+            country="YE",
+            kind="coast_guard",
+        )
+        identity.create_org(
+            s,
+            sys_actor,
+            slug="partner",
+            name_ar="الشريك",
+            name_en="Partner Embassy",
+            country="GB",
+            kind="embassy",
+        )
+        identity.create_org(
+            s,
+            sys_actor,
+            slug="observer",
+            name_ar="المراقبون",
+            name_en="Observers",
+            country="CH",
+            kind="international",
+            in_community=False,
+        )
         for username, org, roles in [
             ("admin", "moi-ct", ["admin"]),
             ("analyst", "moi-ct", ["analyst"]),
@@ -186,8 +227,16 @@ def world(factory: sessionmaker[Session]) -> World:
             ("observer", "observer", ["viewer"]),
             ("auditor", "moi-ct", ["auditor"]),
         ]:
-            identity.create_user(s, sys_actor, username=username, org_slug=org, roles=roles, password=PASSWORD,
-                                 display_name_ar="مستخدم " + username, display_name_en="User " + username)
+            identity.create_user(
+                s,
+                sys_actor,
+                username=username,
+                org_slug=org,
+                roles=roles,
+                password=PASSWORD,
+                display_name_ar="مستخدم " + username,
+                display_name_en="User " + username,
+            )
     return World(factory)
 
 
@@ -215,7 +264,12 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> object
     page = client.get("/login")
     return client.post(
         "/login",
-        data={"username": username, "password": password, "csrf_token": csrf_from(page.text), "next": "/"},
+        data={
+            "username": username,
+            "password": password,
+            "csrf_token": csrf_from(page.text),
+            "next": "/",
+        },
         follow_redirects=True,
     )
 

@@ -24,8 +24,14 @@ def _user_id(db: Session, username: str) -> int:
     return identity.get_user(db, username).id
 
 
-def make(factory: sessionmaker[Session], title: str, marking: str, owner: str = "moi-ct",
-         releasable_to: tuple[str, ...] = (), recipients: tuple[str, ...] = ()) -> int:
+def make(
+    factory: sessionmaker[Session],
+    title: str,
+    marking: str,
+    owner: str = "moi-ct",
+    releasable_to: tuple[str, ...] = (),
+    recipients: tuple[str, ...] = (),
+) -> int:
     with factory.begin() as db:
         orgs = [_org_id(db, s) for s in releasable_to]
         users = [_user_id(db, u) for u in recipients]
@@ -84,7 +90,9 @@ def test_counts_do_not_reveal_hidden_rows(
     with factory() as db:
         assert access.count_visible(db, world.actor(username), Dossier) == len(EXPECTED[username])
         # A filtered count is still restricted: the strict row exists but a partner counts zero.
-        strict = access.count_visible(db, world.actor(username), Dossier, Dossier.marking == AMBER_STRICT)
+        strict = access.count_visible(
+            db, world.actor(username), Dossier, Dossier.marking == AMBER_STRICT
+        )
         assert strict == (1 if username in {"analyst", "analyst2"} else 0)
 
 
@@ -127,7 +135,9 @@ def test_reading_a_protected_record_is_audited_and_a_refusal_raises_not_found(
     assert missing.value.audit is None
 
 
-def test_can_see_matches_the_filter(world: World, factory: sessionmaker[Session], dossiers: dict[str, int]) -> None:
+def test_can_see_matches_the_filter(
+    world: World, factory: sessionmaker[Session], dossiers: dict[str, int]
+) -> None:
     with factory() as db:
         partner = world.actor("partner")
         assert access.can_see(db, partner, Dossier, dossiers["amber-partner"])

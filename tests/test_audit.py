@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import pytest
@@ -24,15 +25,26 @@ def _entries(factory: sessionmaker[Session]) -> list[AuditEntry]:
 def _append(factory: sessionmaker[Session], actor: Actor, n: int) -> None:
     with factory.begin() as db:
         for i in range(n):
-            audit.record(db, actor, "update", object_type="thing", object_id=i,
-                         before={"v": i}, after={"v": i + 1, "password": "hunter2hunter2"})
+            audit.record(
+                db,
+                actor,
+                "update",
+                object_type="thing",
+                object_id=i,
+                before={"v": i},
+                after={"v": i + 1, "password": "hunter2hunter2"},
+            )
 
 
-def test_entries_record_who_what_when_and_redact_secrets(world: World, factory: sessionmaker[Session]) -> None:
+def test_entries_record_who_what_when_and_redact_secrets(
+    world: World, factory: sessionmaker[Session]
+) -> None:
     actor = world.actor("analyst")
     _append(factory, actor, 1)
     last = _entries(factory)[-1]
-    assert last.username == "analyst" and last.user_id == actor.user_id and last.org_id == actor.org_id
+    assert (
+        last.username == "analyst" and last.user_id == actor.user_id and last.org_id == actor.org_id
+    )
     assert last.via == "cli" and last.request_id == actor.request_id and last.address == "local"
     assert last.at.tzinfo is not None
     assert json.loads(last.before or "{}") == {"v": 0}
@@ -40,7 +52,9 @@ def test_entries_record_who_what_when_and_redact_secrets(world: World, factory: 
     assert "hunter2" not in (last.after or "")
 
 
-def test_user_and_org_creation_are_audited_with_after_data(world: World, factory: sessionmaker[Session]) -> None:
+def test_user_and_org_creation_are_audited_with_after_data(
+    world: World, factory: sessionmaker[Session]
+) -> None:
     entries = _entries(factory)
     creates = [(e.object_type, e.action, e.username) for e in entries if e.action == "create"]
     assert ("organisation", "create", "system") in creates
@@ -55,14 +69,16 @@ def test_chain_links_every_entry(world: World, factory: sessionmaker[Session]) -
     entries = _entries(factory)
     assert [e.seq for e in entries] == list(range(1, len(entries) + 1))
     assert entries[0].prev_hash == "0" * 64
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.hash
     with factory() as db:
         result = audit.verify_chain(db)
     assert result.ok and result.checked == len(entries)
 
 
-def test_audit_table_refuses_update_and_delete(world: World, factory: sessionmaker[Session]) -> None:
+def test_audit_table_refuses_update_and_delete(
+    world: World, factory: sessionmaker[Session]
+) -> None:
     with pytest.raises(DatabaseError), factory.begin() as db:
         db.execute(text("UPDATE audit_entry SET username = 'nobody' WHERE seq = 1"))
     with pytest.raises(DatabaseError), factory.begin() as db:
@@ -86,21 +102,27 @@ def _verify(factory: sessionmaker[Session]) -> audit.VerifyResult:
         return audit.verify_chain(db, batch=3)  # small batches: the walk crosses batch borders
 
 
-def test_verify_catches_an_altered_row(world: World, factory: sessionmaker[Session], engine: Engine) -> None:
+def test_verify_catches_an_altered_row(
+    world: World, factory: sessionmaker[Session], engine: Engine
+) -> None:
     _append(factory, system_actor(), 5)
     _tamper(engine, "UPDATE audit_entry SET username = 'someone-else' WHERE seq = 4")
     result = _verify(factory)
     assert not result.ok and result.bad_seq == 4 and "altered" in (result.problem or "")
 
 
-def test_verify_catches_a_deleted_row(world: World, factory: sessionmaker[Session], engine: Engine) -> None:
+def test_verify_catches_a_deleted_row(
+    world: World, factory: sessionmaker[Session], engine: Engine
+) -> None:
     _append(factory, system_actor(), 5)
     _tamper(engine, "DELETE FROM audit_entry WHERE seq = 6")
     result = _verify(factory)
     assert not result.ok and result.bad_seq == 7 and "deleted" in (result.problem or "")
 
 
-def test_verify_catches_reordered_rows(world: World, factory: sessionmaker[Session], engine: Engine) -> None:
+def test_verify_catches_reordered_rows(
+    world: World, factory: sessionmaker[Session], engine: Engine
+) -> None:
     _append(factory, system_actor(), 5)
     # Swap the sequence numbers of two entries, as a reordering would.
     _tamper(
@@ -113,7 +135,9 @@ def test_verify_catches_reordered_rows(world: World, factory: sessionmaker[Sessi
     assert not result.ok and result.bad_seq in (3, 4)
 
 
-def test_verify_catches_a_deleted_tail(world: World, factory: sessionmaker[Session], engine: Engine) -> None:
+def test_verify_catches_a_deleted_tail(
+    world: World, factory: sessionmaker[Session], engine: Engine
+) -> None:
     _append(factory, system_actor(), 3)
     last = _entries(factory)[-1].seq
     _tamper(engine, f"DELETE FROM audit_entry WHERE seq = {last}")
@@ -121,19 +145,25 @@ def test_verify_catches_a_deleted_tail(world: World, factory: sessionmaker[Sessi
     assert not result.ok and "end" in (result.problem or "")
 
 
-def test_refusals_are_listed_for_auditors_only(world: World, factory: sessionmaker[Session]) -> None:
+def test_refusals_are_listed_for_auditors_only(
+    world: World, factory: sessionmaker[Session]
+) -> None:
     from rasid.core.errors import Forbidden
 
     with factory() as db, pytest.raises(Forbidden):
         audit.list_entries(db, world.actor("analyst"), audit.AuditFilter())
     with factory.begin() as db:
-        rows, total = audit.list_entries(db, world.actor("auditor"), audit.AuditFilter(object_type="user"))
+        rows, total = audit.list_entries(
+            db, world.actor("auditor"), audit.AuditFilter(object_type="user")
+        )
         assert total == 7 and all(r.object_type == "user" for r in rows)
     # The auditor's read is itself in the log.
     assert _entries(factory)[-1].action == "audit.read"
 
 
-def test_identity_change_writes_before_and_after(world: World, factory: sessionmaker[Session]) -> None:
+def test_identity_change_writes_before_and_after(
+    world: World, factory: sessionmaker[Session]
+) -> None:
     with factory.begin() as db:
         identity.update_user(db, world.actor("admin"), "watch", roles=["maritime", "analyst"])
     last = _entries(factory)[-1]

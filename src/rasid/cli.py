@@ -36,16 +36,27 @@ def version() -> None:
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Address to listen on."),
     port: int = typer.Option(8000, "--port", help="Port to listen on."),
-    workers: int = typer.Option(1, "--workers", help="Worker processes (use PostgreSQL for more than one)."),
+    workers: int = typer.Option(
+        1, "--workers", help="Worker processes (use PostgreSQL for more than one)."
+    ),
 ) -> None:
     """Serve the web pages and the API."""
     import uvicorn
 
     cfg = settings()
     if workers > 1 and cfg.database_url.startswith("sqlite"):
-        out_console.print("note: several workers on SQLite serialise their writes; PostgreSQL scales better")
-    uvicorn.run("rasid.web.asgi:app", host=host, port=port, workers=workers, proxy_headers=False,
-                log_level="info", access_log=False)
+        out_console.print(
+            "note: several workers on SQLite serialise their writes; PostgreSQL scales better"
+        )
+    uvicorn.run(
+        "rasid.web.asgi:app",
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_level="info",
+        access_log=False,
+    )
 
 
 @db_app.command("upgrade")
@@ -91,7 +102,9 @@ def demo() -> None:
     def body() -> None:
         with unit_of_work(None) as (db, actor):
             created = demo_data.load(db, actor)
-        table = Table(title="Rasid demo accounts (password for all: " + demo_data.DEMO_PASSWORD + ")")
+        table = Table(
+            title="Rasid demo accounts (password for all: " + demo_data.DEMO_PASSWORD + ")"
+        )
         for column in ("username", "organisation", "roles"):
             table.add_column(column)
         for user in demo_data.USERS:

@@ -14,7 +14,7 @@ from rasid.core.actor import Actor
 from rasid.identity import service as identity
 from rasid.identity.models import Organisation, User
 
-DEMO_PASSWORD = "rasid-demo-2026"  # printed by `rasid demo`; for the demo only
+DEMO_PASSWORD = "rasid-demo-2026"  # noqa: S105 - printed by `rasid demo`; demo data only
 
 
 @dataclass(frozen=True)
@@ -28,16 +28,42 @@ class DemoOrg:
 
 
 ORGS: tuple[DemoOrg, ...] = (
-    DemoOrg("moi-ct", "وزارة الداخلية - وحدة مكافحة الإرهاب", "Ministry of Interior - Counter-Terrorism Unit",
-            "YE", "ministry"),
-    DemoOrg("ycg-ops", "خفر السواحل اليمني - مركز العمليات", "Yemen Coast Guard - Operations Centre",
-            "YE", "coast_guard"),
-    DemoOrg("moi-training", "وزارة الداخلية - إدارة التدريب", "Ministry of Interior - Training Directorate",
-            "YE", "directorate"),
-    DemoOrg("partner-embassy", "سفارة الشريك - مكتب التعاون الأمني", "Partner Embassy - Security Cooperation Office",
-            "GB", "embassy"),
-    DemoOrg("observer-mission", "بعثة المراقبين الدولية", "International Observer Mission",
-            "CH", "international", in_community=False),
+    DemoOrg(
+        "moi-ct",
+        "وزارة الداخلية - وحدة مكافحة الإرهاب",
+        "Ministry of Interior - Counter-Terrorism Unit",
+        "YE",
+        "ministry",
+    ),
+    DemoOrg(
+        "ycg-ops",
+        "خفر السواحل اليمني - مركز العمليات",
+        "Yemen Coast Guard - Operations Centre",
+        "YE",
+        "coast_guard",
+    ),
+    DemoOrg(
+        "moi-training",
+        "وزارة الداخلية - إدارة التدريب",
+        "Ministry of Interior - Training Directorate",
+        "YE",
+        "directorate",
+    ),
+    DemoOrg(
+        "partner-embassy",
+        "سفارة الشريك - مكتب التعاون الأمني",
+        "Partner Embassy - Security Cooperation Office",
+        "GB",
+        "embassy",
+    ),
+    DemoOrg(
+        "observer-mission",
+        "بعثة المراقبين الدولية",
+        "International Observer Mission",
+        "CH",
+        "international",
+        in_community=False,
+    ),
 )
 
 
@@ -60,7 +86,9 @@ USERS: tuple[DemoUser, ...] = (
     DemoUser("logistics", "moi-training", ("logistics",), "فؤاد المقطري", "Fuad Al-Maqtari"),
     DemoUser("auditor", "moi-ct", ("auditor",), "هدى الأغبري", "Huda Al-Aghbari"),
     DemoUser("viewer", "moi-ct", ("viewer",), "قائد الوحدة", "Unit Commander"),
-    DemoUser("partner", "partner-embassy", ("liaison", "analyst"), "جيمس كارتر", "James Carter", "en"),
+    DemoUser(
+        "partner", "partner-embassy", ("liaison", "analyst"), "جيمس كارتر", "James Carter", "en"
+    ),
     DemoUser("observer", "observer-mission", ("viewer",), "لينا موزر", "Lena Moser", "en"),
 )
 
@@ -69,13 +97,29 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
     created = {"organisations": 0, "users": 0}
     for org in ORGS:
         if db.scalar(select(Organisation.id).where(Organisation.slug == org.slug)) is None:
-            identity.create_org(db, actor, slug=org.slug, name_ar=org.name_ar, name_en=org.name_en,
-                                country=org.country, kind=org.kind, in_community=org.in_community)
+            identity.create_org(
+                db,
+                actor,
+                slug=org.slug,
+                name_ar=org.name_ar,
+                name_en=org.name_en,
+                country=org.country,
+                kind=org.kind,
+                in_community=org.in_community,
+            )
             created["organisations"] += 1
     for user in USERS:
         if db.scalar(select(User.id).where(User.username == user.username)) is None:
-            identity.create_user(db, actor, username=user.username, org_slug=user.org, roles=list(user.roles),
-                                 password=DEMO_PASSWORD, display_name_ar=user.name_ar, display_name_en=user.name_en,
-                                 language=user.language)
+            identity.create_user(
+                db,
+                actor,
+                username=user.username,
+                org_slug=user.org,
+                roles=list(user.roles),
+                password=DEMO_PASSWORD,
+                display_name_ar=user.name_ar,
+                display_name_en=user.name_en,
+                language=user.language,
+            )
             created["users"] += 1
     return created

@@ -40,9 +40,7 @@ class AccessGrant(Base):
 
     __tablename__ = "access_grant"
     __table_args__ = (
-        CheckConstraint(
-            "(org_id IS NULL) <> (user_id IS NULL)", name="one_principal"
-        ),
+        CheckConstraint("(org_id IS NULL) <> (user_id IS NULL)", name="one_principal"),
         Index("ix_access_grant_object", "object_type", "object_id"),
         Index("ix_access_grant_org", "org_id", "object_type", "object_id"),
         Index("ix_access_grant_user", "user_id", "object_type", "object_id"),

@@ -92,7 +92,7 @@ def get_visible(db: Session, actor: Actor, model: type[P], row_id: int) -> P:
     but the refusal is audited. A visible AMBER, AMBER+STRICT or RED row is audited as
     a read.
     """
-    row = db.scalar(visible(actor, model).where(model.id == row_id))
+    row: P | None = db.scalar(visible(actor, model).where(model.id == row_id))
     object_type = model.__access_type__
     if row is None:
         error = NotFound("No %(type)s with id %(id)s.", type=object_type, id=row_id)
@@ -128,9 +128,7 @@ def grants_for(db: Session, model: type[Protected], row_id: int) -> tuple[list[i
     return orgs, users
 
 
-def validate_marking(
-    marking: str, releasable_to: Sequence[int], recipients: Sequence[int]
-) -> str:
+def validate_marking(marking: str, releasable_to: Sequence[int], recipients: Sequence[int]) -> str:
     value = normalise_marking(marking)
     if releasable_to and value not in RELEASABLE_MARKINGS:
         raise ValidationFailed(

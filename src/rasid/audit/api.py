@@ -27,9 +27,18 @@ def list_entries(
     limit: int = 100,
     offset: int = 0,
 ) -> AuditPage:
-    flt = build_filter(user=user, action=action, object_type=object_type, object_id=object_id,
-                       date_from=date_from, date_to=date_to, outcome=outcome)
-    rows, total = service.list_entries(db, actor, flt, limit=max(1, min(limit, 1000)), offset=max(0, offset))
+    flt = build_filter(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        date_from=date_from,
+        date_to=date_to,
+        outcome=outcome,
+    )
+    rows, total = service.list_entries(
+        db, actor, flt, limit=max(1, min(limit, 1000)), offset=max(0, offset)
+    )
     return AuditPage(total=total, offset=offset, entries=[AuditEntryOut.of(e) for e in rows])
 
 
@@ -45,8 +54,15 @@ def export_csv(
     date_to: str | None = None,
     outcome: str | None = None,
 ) -> StreamingResponse:
-    flt = build_filter(user=user, action=action, object_type=object_type, object_id=object_id,
-                       date_from=date_from, date_to=date_to, outcome=outcome)
+    flt = build_filter(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        date_from=date_from,
+        date_to=date_to,
+        outcome=outcome,
+    )
     rows = service.export_entries(db, actor, flt)
     return StreamingResponse(
         service.csv_lines(rows),
@@ -59,8 +75,19 @@ def export_csv(
 def verify(db: DB, actor: ApiActor) -> VerifyOut:
     service.require_auditor(actor)
     result = service.verify_chain(db)
-    service.record(db, actor, "audit.verify", object_type="audit_entry",
-                   outcome="ok" if result.ok else "failed",
-                   detail={"checked": result.checked, "problem": result.problem})
-    return VerifyOut(ok=result.ok, checked=result.checked, head_seq=result.head_seq, head_hash=result.head_hash,
-                     problem=result.problem, bad_seq=result.bad_seq)
+    service.record(
+        db,
+        actor,
+        "audit.verify",
+        object_type="audit_entry",
+        outcome="ok" if result.ok else "failed",
+        detail={"checked": result.checked, "problem": result.problem},
+    )
+    return VerifyOut(
+        ok=result.ok,
+        checked=result.checked,
+        head_seq=result.head_seq,
+        head_hash=result.head_hash,
+        problem=result.problem,
+        bad_seq=result.bad_seq,
+    )

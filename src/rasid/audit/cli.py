@@ -27,23 +27,43 @@ def verify(
             service.require_auditor(actor)
             total = service.count_entries(db)
             with Progress(
-                TextColumn("verifying audit chain"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
-                console=err_console, transient=True,
+                TextColumn("verifying audit chain"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
             ) as bar:
                 task = bar.add_task("verify", total=total)
                 result = service.verify_chain(db, progress=lambda n: bar.advance(task, n))
-            service.record(db, actor, "audit.verify", object_type="audit_entry",
-                           outcome="ok" if result.ok else "failed",
-                           detail={"checked": result.checked, "problem": result.problem})
+            service.record(
+                db,
+                actor,
+                "audit.verify",
+                object_type="audit_entry",
+                outcome="ok" if result.ok else "failed",
+                detail={"checked": result.checked, "problem": result.problem},
+            )
         if as_json:
-            typer.echo(json.dumps({"ok": result.ok, "checked": result.checked, "head_seq": result.head_seq,
-                                   "head_hash": result.head_hash, "problem": result.problem,
-                                   "bad_seq": result.bad_seq}))
+            typer.echo(
+                json.dumps(
+                    {
+                        "ok": result.ok,
+                        "checked": result.checked,
+                        "head_seq": result.head_seq,
+                        "head_hash": result.head_hash,
+                        "problem": result.problem,
+                        "bad_seq": result.bad_seq,
+                    }
+                )
+            )
         if not result.ok:
             fail(f"audit chain broken: {result.problem}")
         if not as_json:
-            out_console.print(f"audit chain intact: {result.checked} entries, head {result.head_hash}",
-                              highlight=False)
+            out_console.print(
+                f"audit chain intact: {result.checked} entries, head {result.head_hash}",
+                highlight=False,
+            )
 
     run(body)
 

@@ -15,7 +15,9 @@ def _day(value: str | None, field: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError as exc:
-        raise ValidationFailed("%(value)s is not a date (YYYY-MM-DD).", field=field, value=value) from exc
+        raise ValidationFailed(
+            "%(value)s is not a date (YYYY-MM-DD).", field=field, value=value
+        ) from exc
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=LOCAL_TZ)  # dates typed by users are local (Asia/Aden)
     return parsed.astimezone(UTC)

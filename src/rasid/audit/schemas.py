@@ -34,9 +34,20 @@ class AuditEntryOut(BaseModel):
     @classmethod
     def of(cls, e: AuditEntry) -> AuditEntryOut:
         return cls(
-            seq=e.seq, at=e.at, username=e.username, user_id=e.user_id, org_id=e.org_id, via=e.via,
-            session_id=e.session_id, token_id=e.token_id, address=e.address, request_id=e.request_id,
-            action=e.action, outcome=e.outcome, object_type=e.object_type, object_id=e.object_id,
+            seq=e.seq,
+            at=e.at,
+            username=e.username,
+            user_id=e.user_id,
+            org_id=e.org_id,
+            via=e.via,
+            session_id=e.session_id,
+            token_id=e.token_id,
+            address=e.address,
+            request_id=e.request_id,
+            action=e.action,
+            outcome=e.outcome,
+            object_type=e.object_type,
+            object_id=e.object_id,
             before=json.loads(e.before) if e.before else None,
             after=json.loads(e.after) if e.after else None,
             detail=json.loads(e.detail) if e.detail else None,

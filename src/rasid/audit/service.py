@@ -111,7 +111,9 @@ def record(
     row = db.execute(bump).one_or_none()
     if row is None:  # the migration creates the head; recreate it only on an empty log
         if db.scalar(select(func.count()).select_from(AuditEntry)):
-            raise RuntimeError("audit_head row is missing while entries exist; run `rasid audit verify`")
+            raise RuntimeError(
+                "audit_head row is missing while entries exist; run `rasid audit verify`"
+            )
         db.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
         db.flush()
         row = db.execute(bump).one()
@@ -206,16 +208,22 @@ def verify_chain(
                     f"entry id {entry.id} has sequence {entry.seq}, expected {expected_seq}: "
                     "an entry was deleted or the rows were reordered"
                 )
-                return VerifyResult(False, checked, head_seq, head_hash, problem, entry.seq, entry.id)
+                return VerifyResult(
+                    False, checked, head_seq, head_hash, problem, entry.seq, entry.id
+                )
             if entry.prev_hash != prev_hash:
                 problem = (
                     f"entry {entry.seq} (id {entry.id}) does not link to the entry before it: "
                     "an entry was deleted, inserted or reordered"
                 )
-                return VerifyResult(False, checked, head_seq, head_hash, problem, entry.seq, entry.id)
+                return VerifyResult(
+                    False, checked, head_seq, head_hash, problem, entry.seq, entry.id
+                )
             if compute_hash(prev_hash, entry) != entry.hash:
                 problem = f"entry {entry.seq} (id {entry.id}) was altered: its hash does not match its content"
-                return VerifyResult(False, checked, head_seq, head_hash, problem, entry.seq, entry.id)
+                return VerifyResult(
+                    False, checked, head_seq, head_hash, problem, entry.seq, entry.id
+                )
             prev_hash = entry.hash
             expected_seq += 1
             checked += 1

@@ -31,11 +31,20 @@ def audit_page(
     outcome: str = "",
     page: int = 1,
 ) -> Response:
-    params = {"user": user, "action": action, "object_type": object_type, "object_id": object_id,
-              "date_from": date_from, "date_to": date_to, "outcome": outcome}
+    params = {
+        "user": user,
+        "action": action,
+        "object_type": object_type,
+        "object_id": object_id,
+        "date_from": date_from,
+        "date_to": date_to,
+        "outcome": outcome,
+    }
     flt = build_filter(**params)
     page = max(1, page)
-    rows, total = service.list_entries(db, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows, total = service.list_entries(
+        db, actor, flt, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+    )
     query = urlencode({k: v for k, v in params.items() if v})
     entries = [
         {
@@ -72,8 +81,15 @@ def audit_export(
     date_to: str = "",
     outcome: str = "",
 ) -> Response:
-    flt = build_filter(user=user, action=action, object_type=object_type, object_id=object_id,
-                       date_from=date_from, date_to=date_to, outcome=outcome)
+    flt = build_filter(
+        user=user,
+        action=action,
+        object_type=object_type,
+        object_id=object_id,
+        date_from=date_from,
+        date_to=date_to,
+        outcome=outcome,
+    )
     rows = service.export_entries(db, actor, flt)
     return StreamingResponse(
         service.csv_lines(rows),

@@ -7,10 +7,10 @@ client or the command line.
 
 from __future__ import annotations
 
-from rasid.core.i18n import N_
-
 import uuid
 from dataclasses import dataclass, field
+
+from rasid.core.i18n import N_
 
 ROLES: tuple[str, ...] = (
     "admin",

@@ -32,14 +32,18 @@ def hijri(value: date, language: str) -> str:
 
 
 def format_date(value: date, language: str) -> str:
-    gregorian = babel_format_date(value, format="d MMMM y", locale=_BABEL_LOCALE.get(language, "en_GB"))
+    gregorian = babel_format_date(
+        value, format="d MMMM y", locale=_BABEL_LOCALE.get(language, "en_GB")
+    )
     hijri_text = hijri(value, language)
     return f"{gregorian} ({hijri_text})" if hijri_text else gregorian
 
 
 def format_datetime(value: datetime, language: str) -> str:
     local = to_local(value)
-    time_part = babel_format_datetime(local, format="HH:mm", locale=_BABEL_LOCALE.get(language, "en_GB"))
+    time_part = babel_format_datetime(
+        local, format="HH:mm", locale=_BABEL_LOCALE.get(language, "en_GB")
+    )
     return f"{format_date(local.date(), language)} {time_part}"
 
 

@@ -78,5 +78,8 @@ class TooManyAttempts(RasidError):
     status = 429
 
     def __init__(self, message: str, *, retry_after_seconds: int, **params: object) -> None:
-        super().__init__(message, **params)
+        super().__init__(message)
+        self.params = params
+        self.message = message % params if params else message
+        self.args = (self.message,)
         self.retry_after_seconds = retry_after_seconds

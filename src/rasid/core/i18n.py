@@ -10,7 +10,7 @@ from __future__ import annotations
 import gettext as _gettext
 import io
 from contextvars import ContextVar
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -24,7 +24,7 @@ TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 _current: ContextVar[str] = ContextVar("rasid_language", default=DEFAULT_LANGUAGE)
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(language: str) -> _gettext.NullTranslations:
     path = TRANSLATIONS_DIR / language / "LC_MESSAGES" / "messages.po"
     if not path.exists():
@@ -60,6 +60,6 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 _ = gettext
 
 
-def N_(message: str) -> str:  # noqa: N802 - the conventional name for "mark for extraction"
+def N_(message: str) -> str:
     """Mark a string for extraction without translating it now."""
     return message

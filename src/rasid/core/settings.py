@@ -14,7 +14,7 @@ from pathlib import Path
 
 from rasid.core.errors import ConfigError
 
-SECRET_FILE_NAME = "secret_key"
+SECRET_FILE_NAME = "secret_key"  # noqa: S105 - a file name
 
 
 def _int_env(name: str, default: int) -> int:
@@ -80,7 +80,9 @@ class Settings:
         database_url = os.environ.get("RASID_DATABASE_URL") or f"sqlite:///{data_dir / 'rasid.db'}"
         secret = os.environ.get("RASID_SECRET_KEY") or load_or_create_secret(data_dir)
         if len(secret) < 32:
-            raise ConfigError("RASID_SECRET_KEY must be at least 32 characters", field="RASID_SECRET_KEY")
+            raise ConfigError(
+                "RASID_SECRET_KEY must be at least 32 characters", field="RASID_SECRET_KEY"
+            )
         return cls(
             data_dir=data_dir,
             database_url=normalise_database_url(database_url),

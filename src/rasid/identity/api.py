@@ -93,7 +93,9 @@ def disable_user(username: str, db: DB, actor: ApiActor) -> UserOut:
 
 @router.post("/me/password", status_code=204)
 def change_password(body: PasswordChange, db: DB, actor: ApiActor) -> Response:
-    service.set_password(db, actor, actor.username, body.new_password, current_password=body.current_password)
+    service.set_password(
+        db, actor, actor.username, body.new_password, current_password=body.current_password
+    )
     return Response(status_code=204)
 
 

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from rasid.core.i18n import N_
-
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from rasid.core.db import Base, UTCDateTime, utcnow
+from rasid.core.i18n import N_
 
 ORG_KINDS: tuple[str, ...] = (
     "ministry",

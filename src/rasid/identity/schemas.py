@@ -93,7 +93,9 @@ class PasswordChange(BaseModel):
 class TokenIn(BaseModel):
     name: str = ""
     expires_days: int = 90
-    username: str | None = Field(default=None, description="administrators only: another user's token")
+    username: str | None = Field(
+        default=None, description="administrators only: another user's token"
+    )
 
 
 class TokenOut(BaseModel):

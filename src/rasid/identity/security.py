@@ -116,7 +116,9 @@ def totp_uri(secret: str, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=username, issuer_name=TOTP_ISSUER)
 
 
-def totp_match(secret: str, code: str, *, last_step: int | None, now: float | None = None) -> int | None:
+def totp_match(
+    secret: str, code: str, *, last_step: int | None, now: float | None = None
+) -> int | None:
     """Return the time step the code belongs to, or None.
 
     Accepts the current step and one on either side (clock drift) but never a step at

@@ -34,11 +34,15 @@ from rasid.identity.models import (
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 LANGUAGES = ("ar", "en")
-TOKEN_PREFIX = "rsd_"
+TOKEN_PREFIX = "rsd_"  # noqa: S105 - a public prefix
 MFA_REQUIRED_ROLES = frozenset({"admin"})
 
+# CLDR's two-letter territories, less its groupings and private-use codes.
+_NOT_COUNTRIES = frozenset({"ZZ", "QO", "EU", "EZ", "UN", "XA", "XB"})
 _COUNTRIES = frozenset(
-    code for code in Locale("en").territories if len(code) == 2 and code.isalpha()
+    str(code)
+    for code in Locale("en").territories
+    if len(str(code)) == 2 and str(code).isalpha() and str(code) not in _NOT_COUNTRIES
 )
 
 
@@ -124,7 +128,9 @@ def user_snapshot(user: User) -> dict[str, Any]:
 # --- organisations ------------------------------------------------------------------
 
 
-def _validate_org_fields(name_ar: str, name_en: str, country: str, kind: str) -> tuple[str, str, str, str]:
+def _validate_org_fields(
+    name_ar: str, name_en: str, country: str, kind: str
+) -> tuple[str, str, str, str]:
     name_ar, name_en = name_ar.strip(), name_en.strip()
     if not name_ar:
         raise ValidationFailed("The Arabic name is required.", field="name_ar")
@@ -166,7 +172,12 @@ def create_org(
     if db.scalar(select(Organisation.id).where(Organisation.slug == slug)) is not None:
         raise Conflict("An organisation named %(slug)s already exists.", field="slug", slug=slug)
     org = Organisation(
-        slug=slug, name_ar=name_ar, name_en=name_en, country=code, kind=kind, in_community=in_community
+        slug=slug,
+        name_ar=name_ar,
+        name_en=name_en,
+        country=code,
+        kind=kind,
+        in_community=in_community,
     )
     db.add(org)
     db.flush()
@@ -336,21 +347,29 @@ def disable_user(db: Session, actor: Actor, username: str) -> User:
     return _disable(db, actor, user, user_snapshot(user))
 
 
+def _rowcount(result: Any) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def _disable(db: Session, actor: Actor, user: User, before: dict[str, Any]) -> User:
     if user.id == actor.user_id:
         raise ValidationFailed("You cannot disable your own account.", field="username")
     now = utcnow()
     user.active = False
-    ended = db.execute(
-        update(WebSession)
-        .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
-        .values(ended_at=now, end_reason="user_disabled")
-    ).rowcount
-    revoked = db.execute(
-        update(ApiToken)
-        .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
-        .values(revoked_at=now)
-    ).rowcount
+    ended = _rowcount(
+        db.execute(
+            update(WebSession)
+            .where(WebSession.user_id == user.id, WebSession.ended_at.is_(None))
+            .values(ended_at=now, end_reason="user_disabled")
+        )
+    )
+    revoked = _rowcount(
+        db.execute(
+            update(ApiToken)
+            .where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+    )
     db.flush()
     audit.record(
         db,
@@ -366,13 +385,20 @@ def _disable(db: Session, actor: Actor, user: User, before: dict[str, Any]) -> U
 
 
 def set_password(
-    db: Session, actor: Actor, username: str, new_password: str, *, current_password: str | None = None
+    db: Session,
+    actor: Actor,
+    username: str,
+    new_password: str,
+    *,
+    current_password: str | None = None,
 ) -> None:
     """Change a password: the user themself (with the current one) or an administrator."""
     user = get_user(db, username)
     own = actor.user_id == user.id
     if own:
-        if current_password is None or not security.verify_password(user.password_hash, current_password):
+        if current_password is None or not security.verify_password(
+            user.password_hash, current_password
+        ):
             raise ValidationFailed("The current password is wrong.", field="current_password")
     else:
         require(actor, "administer")
@@ -436,7 +462,9 @@ def actor_for(
     )
 
 
-def actor_for_username(db: Session, username: str, *, via: str = "cli", address: str = "local") -> Actor:
+def actor_for_username(
+    db: Session, username: str, *, via: str = "cli", address: str = "local"
+) -> Actor:
     """The CLI's ``--as USERNAME``: the same rules as the web, for an active user."""
     user = get_user(db, username)
     if not user.active:
@@ -457,7 +485,9 @@ class LoginOutcome:
 
 
 def _throttle_row(db: Session, scope: str, key: str) -> LoginThrottle:
-    row = db.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+    row = db.scalar(
+        select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key)
+    )
     if row is None:
         row = LoginThrottle(scope=scope, key=key, failures=0, window_start=utcnow(), lockouts=0)
         db.add(row)
@@ -510,7 +540,11 @@ def authenticate(
     wait = max(_locked_for(account_row, now), _locked_for(address_row, now))
     if wait:
         audit.record(
-            db, anon, "login.failure", outcome="refused", username=name,
+            db,
+            anon,
+            "login.failure",
+            outcome="refused",
+            username=name,
             detail={"reason": "locked", "retry_after_seconds": wait},
         )
         return LoginOutcome(False, reason="locked", retry_after_seconds=wait)
@@ -520,15 +554,26 @@ def authenticate(
         _register_failure(account_row, settings, settings.login_max_failures_account, now)
         _register_failure(address_row, settings, settings.login_max_failures_address, now)
         audit.record(
-            db, anon, "login.failure", outcome="failed", username=name,
-            object_type="user" if user else None, object_id=user.id if user else None,
+            db,
+            anon,
+            "login.failure",
+            outcome="failed",
+            username=name,
+            object_type="user" if user else None,
+            object_id=user.id if user else None,
             detail={"reason": "bad_credentials"},
         )
         return LoginOutcome(False, reason="bad_credentials")
     if not user.active or not user.org.active:
         audit.record(
-            db, anon, "login.failure", outcome="refused", username=name,
-            object_type="user", object_id=user.id, detail={"reason": "disabled"},
+            db,
+            anon,
+            "login.failure",
+            outcome="refused",
+            username=name,
+            object_type="user",
+            object_id=user.id,
+            detail={"reason": "disabled"},
         )
         return LoginOutcome(False, reason="disabled")
     account_row.failures = 0
@@ -543,7 +588,9 @@ def check_login_throttle(db: Session, username: str, address: str | None) -> Non
     """Raise TooManyAttempts if either counter is locked (used by the MFA step)."""
     now = utcnow()
     for scope, key in (("account", username), ("address", address or "unknown")):
-        row = db.scalar(select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key))
+        row = db.scalar(
+            select(LoginThrottle).where(LoginThrottle.scope == scope, LoginThrottle.key == key)
+        )
         if row is not None and (wait := _locked_for(row, now)):
             raise TooManyAttempts(
                 "Too many failed attempts. Try again in %(minutes)s minutes.",
@@ -586,10 +633,16 @@ def start_session(
     )
     db.add(row)
     db.flush()
-    actor = actor_for(user, via="session", session_id=row.id, address=address, request_id=request_id)
+    actor = actor_for(
+        user, via="session", session_id=row.id, address=address, request_id=request_id
+    )
     action = "login.success" if mfa_passed else "login.password_ok"
     audit.record(
-        db, actor, action, object_type="user", object_id=user.id,
+        db,
+        actor,
+        action,
+        object_type="user",
+        object_id=user.id,
         detail={"mfa": user.mfa_enabled, "session_id": row.id},
     )
     return NewSession(row, value)
@@ -603,7 +656,9 @@ class ResolvedSession:
 
 def resolve_session(db: Session, settings: Settings, cookie_value: str) -> ResolvedSession | None:
     """Find the live session for a cookie, ending it if idle or past its lifetime."""
-    row = db.scalar(select(WebSession).where(WebSession.token_hash == security.digest(cookie_value)))
+    row = db.scalar(
+        select(WebSession).where(WebSession.token_hash == security.digest(cookie_value))
+    )
     if row is None or row.ended_at is not None:
         return None
     now = utcnow()
@@ -626,26 +681,57 @@ def resolve_session(db: Session, settings: Settings, cookie_value: str) -> Resol
 
 
 def complete_mfa(
-    db: Session, settings: Settings, session_id: int, code: str, *, address: str | None, request_id: str
+    db: Session,
+    settings: Settings,
+    session_id: int,
+    code: str,
+    *,
+    address: str | None,
+    request_id: str,
 ) -> bool:
     row = db.get(WebSession, session_id)
     user = db.get(User, row.user_id) if row is not None else None
     if row is None or user is None or row.ended_at is not None:
         raise Forbidden("The sign-in has expired; start again.")
-    actor = actor_for(user, via="session", session_id=row.id, address=address, request_id=request_id)
+    actor = actor_for(
+        user, via="session", session_id=row.id, address=address, request_id=request_id
+    )
     check_login_throttle(db, user.username, address)
     step = security.totp_match(user.mfa_secret or "", code, last_step=user.mfa_last_step)
     if step is None:
         now = utcnow()
-        _register_failure(_throttle_row(db, "account", user.username), settings, settings.login_max_failures_account, now)
-        _register_failure(_throttle_row(db, "address", address or "unknown"), settings, settings.login_max_failures_address, now)
-        audit.record(db, actor, "login.failure", outcome="failed", object_type="user", object_id=user.id,
-                     detail={"reason": "bad_mfa_code"})
+        _register_failure(
+            _throttle_row(db, "account", user.username),
+            settings,
+            settings.login_max_failures_account,
+            now,
+        )
+        _register_failure(
+            _throttle_row(db, "address", address or "unknown"),
+            settings,
+            settings.login_max_failures_address,
+            now,
+        )
+        audit.record(
+            db,
+            actor,
+            "login.failure",
+            outcome="failed",
+            object_type="user",
+            object_id=user.id,
+            detail={"reason": "bad_mfa_code"},
+        )
         return False
     user.mfa_last_step = step
     row.mfa_passed = True
-    audit.record(db, actor, "login.success", object_type="user", object_id=user.id,
-                 detail={"mfa": True, "session_id": row.id})
+    audit.record(
+        db,
+        actor,
+        "login.success",
+        object_type="user",
+        object_id=user.id,
+        detail={"mfa": True, "session_id": row.id},
+    )
     return True
 
 
@@ -657,14 +743,20 @@ def end_session(db: Session, actor: Actor, session_id: int, *, reason: str = "lo
         row.ended_at = utcnow()
         row.end_reason = reason
     action = "logout" if reason == "logout" else "session.end"
-    audit.record(db, actor, action, object_type="web_session", object_id=row.id, detail={"reason": reason})
+    audit.record(
+        db, actor, action, object_type="web_session", object_id=row.id, detail={"reason": reason}
+    )
 
 
 def list_sessions(db: Session, user_id: int) -> list[WebSession]:
     return list(
         db.scalars(
             select(WebSession)
-            .where(WebSession.user_id == user_id, WebSession.ended_at.is_(None), WebSession.expires_at > utcnow())
+            .where(
+                WebSession.user_id == user_id,
+                WebSession.ended_at.is_(None),
+                WebSession.expires_at > utcnow(),
+            )
             .order_by(WebSession.created_at.desc())
         ).all()
     )
@@ -673,9 +765,9 @@ def list_sessions(db: Session, user_id: int) -> list[WebSession]:
 def count_active_sessions(db: Session) -> int:
     return int(
         db.scalar(
-            select(func.count()).select_from(WebSession).where(
-                WebSession.ended_at.is_(None), WebSession.expires_at > utcnow()
-            )
+            select(func.count())
+            .select_from(WebSession)
+            .where(WebSession.ended_at.is_(None), WebSession.expires_at > utcnow())
         )
         or 0
     )
@@ -698,7 +790,9 @@ def create_token(
     if user.id != actor.user_id:
         require(actor, "administer")
     if not user.active:
-        raise ValidationFailed("The account %(username)s is disabled.", field="username", username=user.username)
+        raise ValidationFailed(
+            "The account %(username)s is disabled.", field="username", username=user.username
+        )
     if not 1 <= expires_days <= 3650:
         raise ValidationFailed("A token must expire in 1 to 3650 days.", field="expires_days")
     plaintext = security.new_secret(TOKEN_PREFIX)
@@ -712,9 +806,18 @@ def create_token(
     db.add(row)
     db.flush()
     audit.record_change(
-        db, actor, "create", "api_token", row.id, None,
-        {"user": user.username, "name": row.name, "prefix": row.prefix,
-         "expires_at": row.expires_at.isoformat()},
+        db,
+        actor,
+        "create",
+        "api_token",
+        row.id,
+        None,
+        {
+            "user": user.username,
+            "name": row.name,
+            "prefix": row.prefix,
+            "expires_at": row.expires_at.isoformat(),
+        },
     )
     return NewToken(row, plaintext)
 
@@ -740,12 +843,21 @@ def revoke_token(db: Session, actor: Actor, token_id: int) -> ApiToken:
         raise NotFound("No API token with id %(id)s.", field="token", id=token_id)
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record_change(db, actor, "delete", "api_token", row.id, {"prefix": row.prefix, "revoked": False},
-                            {"prefix": row.prefix, "revoked": True})
+        audit.record_change(
+            db,
+            actor,
+            "delete",
+            "api_token",
+            row.id,
+            {"prefix": row.prefix, "revoked": False},
+            {"prefix": row.prefix, "revoked": True},
+        )
     return row
 
 
-def list_tokens(db: Session, actor: Actor, *, user_id: int | None = None, all_users: bool = False) -> list[ApiToken]:
+def list_tokens(
+    db: Session, actor: Actor, *, user_id: int | None = None, all_users: bool = False
+) -> list[ApiToken]:
     stmt = select(ApiToken).order_by(ApiToken.created_at.desc())
     if all_users:
         require(actor, "administer")
@@ -775,10 +887,14 @@ def confirm_mfa_enrolment(db: Session, actor: Actor, code: str) -> None:
         raise ValidationFailed("Start the enrolment again.", field="code")
     step = security.totp_match(user.mfa_secret, code, last_step=None)
     if step is None:
-        raise ValidationFailed("The code is wrong or has expired; try the current code.", field="code")
+        raise ValidationFailed(
+            "The code is wrong or has expired; try the current code.", field="code"
+        )
     user.mfa_enabled = True
     user.mfa_last_step = step
-    audit.record_change(db, actor, "update", "user", user.id, {"mfa_enabled": False}, {"mfa_enabled": True})
+    audit.record_change(
+        db, actor, "update", "user", user.id, {"mfa_enabled": False}, {"mfa_enabled": True}
+    )
 
 
 def disable_mfa(db: Session, actor: Actor, username: str) -> None:
@@ -786,11 +902,15 @@ def disable_mfa(db: Session, actor: Actor, username: str) -> None:
     if user.id != actor.user_id:
         require(actor, "administer")
     elif MFA_REQUIRED_ROLES & set(user.roles):
-        raise ValidationFailed("Two-factor authentication is mandatory for administrators.", field="mfa")
+        raise ValidationFailed(
+            "Two-factor authentication is mandatory for administrators.", field="mfa"
+        )
     user.mfa_enabled = False
     user.mfa_secret = None
     user.mfa_last_step = None
-    audit.record_change(db, actor, "update", "user", user.id, {"mfa_enabled": True}, {"mfa_enabled": False})
+    audit.record_change(
+        db, actor, "update", "user", user.id, {"mfa_enabled": True}, {"mfa_enabled": False}
+    )
 
 
 def mfa_enrolment_required(user: User | UserView) -> bool:

@@ -73,15 +73,26 @@ class RequestContextMiddleware:
 def wants_json(request: Request) -> bool:
     path = request.url.path
     return path.startswith(("/api/", "/openapi")) or (
-        "application/json" in request.headers.get("accept", "") and "text/html" not in request.headers.get("accept", "")
+        "application/json" in request.headers.get("accept", "")
+        and "text/html" not in request.headers.get("accept", "")
     )
 
 
-def _error_response(request: Request, status: int, code: str, message: str, field: str | None,
-                     translated: str | None = None, headers: dict[str, str] | None = None) -> Response:
+def _error_response(
+    request: Request,
+    status: int,
+    code: str,
+    message: str,
+    field: str | None,
+    translated: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
     if wants_json(request):
-        return JSONResponse({"error": {"code": code, "message": message, "field": field}}, status_code=status,
-                            headers=headers)
+        return JSONResponse(
+            {"error": {"code": code, "message": message, "field": field}},
+            status_code=status,
+            headers=headers,
+        )
     response = render(
         request,
         "error.html",
@@ -108,8 +119,15 @@ def install_error_handlers(app: FastAPI) -> None:
         from rasid.web.templating import request_language
 
         i18n.set_language(request_language(request))
-        return _error_response(request, exc.status, exc.code, exc.message, exc.field,
-                               exc.translated(i18n.gettext), headers)
+        return _error_response(
+            request,
+            exc.status,
+            exc.code,
+            exc.message,
+            exc.field,
+            exc.translated(i18n.gettext),
+            headers,
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
@@ -121,24 +139,49 @@ def install_error_handlers(app: FastAPI) -> None:
         from rasid.web.templating import request_language
 
         i18n.set_language(request_language(request))
-        return _error_response(request, exc.status_code, code, message, None, i18n.gettext(message),
-                               getattr(exc, "headers", None))
+        return _error_response(
+            request,
+            exc.status_code,
+            code,
+            message,
+            None,
+            i18n.gettext(message),
+            getattr(exc, "headers", None),
+        )
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         first: dict[str, Any] = exc.errors()[0] if exc.errors() else {}
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "form")]
         field = ".".join(loc) or None
-        message = f"{field}: {first.get('msg', 'invalid value')}" if field else str(first.get("msg", "invalid"))
+        message = (
+            f"{field}: {first.get('msg', 'invalid value')}"
+            if field
+            else str(first.get("msg", "invalid"))
+        )
         return _error_response(request, 422, "invalid", message, field)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         rid = getattr(request.state, "request_id", "")
         log.exception("unhandled error, request %s", rid)
-        message = i18n.N_("Something went wrong on the server. The error was logged with reference %(ref)s.")
-        return _error_response(request, 500, "internal_error", message % {"ref": rid}, None,
-                               i18n.gettext(message) % {"ref": rid})
+        message = i18n.N_(
+            "Something went wrong on the server. The error was logged with reference %(ref)s."
+        )
+        # This handler runs outside the request middleware: add the reference header here.
+        headers = {"X-Request-ID": rid} | {k.decode(): v.decode() for k, v in SECURITY_HEADERS}
+        from rasid.web.templating import request_language
+
+        i18n.set_language(request_language(request))
+        return _error_response(
+            request,
+            500,
+            "internal_error",
+            message % {"ref": rid},
+            None,
+            i18n.gettext(message) % {"ref": rid},
+            headers,
+        )
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:

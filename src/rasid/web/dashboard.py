@@ -34,9 +34,18 @@ def identity_figures(db: Session, actor: Actor) -> list[Figure]:
     if not actor.can("administer"):
         return []
     return [
-        Figure("organisations", N_("Organisations"), identity.count_orgs(db), "/admin/organisations"),
-        Figure("active_users", N_("Active users"), identity.count_users(db, active=True), "/admin/users"),
-        Figure("active_sessions", N_("Signed-in sessions"), identity.count_active_sessions(db), None),
+        Figure(
+            "organisations", N_("Organisations"), identity.count_orgs(db), "/admin/organisations"
+        ),
+        Figure(
+            "active_users",
+            N_("Active users"),
+            identity.count_users(db, active=True),
+            "/admin/users",
+        ),
+        Figure(
+            "active_sessions", N_("Signed-in sessions"), identity.count_active_sessions(db), None
+        ),
     ]
 
 

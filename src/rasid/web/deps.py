@@ -18,7 +18,6 @@ from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
 
 from rasid.audit import service as audit
-from rasid.core import i18n
 from rasid.core.actor import Actor, anonymous_actor
 from rasid.core.errors import AuthenticationRequired, Forbidden, RasidError
 from rasid.core.settings import Settings
@@ -34,7 +33,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-class LoginRedirect(Exception):  # noqa: N818 - control flow, not an error
+class LoginRedirect(Exception):
     """A page needs a signed-in (or fully signed-in) user: send the browser elsewhere."""
 
     def __init__(self, location: str) -> None:
@@ -73,7 +72,11 @@ def get_db(request: Request) -> Iterator[Session]:
 def _audit_refusal(request: Request, factory: sessionmaker[Session], exc: RasidError) -> None:
     """Write the audit entry of a refused access in its own transaction."""
     auth: RequestAuth | None = getattr(request.state, "auth", None)
-    actor = auth.actor if auth else anonymous_actor(address=client_address(request), request_id=request_id(request))
+    actor = (
+        auth.actor
+        if auth
+        else anonymous_actor(address=client_address(request), request_id=request_id(request))
+    )
     info: dict[str, Any] = dict(exc.audit or {})
     db = factory()
     try:
@@ -81,8 +84,8 @@ def _audit_refusal(request: Request, factory: sessionmaker[Session], exc: RasidE
             db,
             actor,
             str(info.pop("action", "access.refused")),
-            object_type=info.get("object_type"),  # type: ignore[arg-type]
-            object_id=info.get("object_id"),  # type: ignore[arg-type]
+            object_type=info.get("object_type"),
+            object_id=info.get("object_id"),
             outcome=str(info.get("outcome", "refused")),
             detail={"path": request.url.path, "method": request.method},
         )
@@ -151,7 +154,9 @@ def get_auth(request: Request, db: DB) -> RequestAuth:
         else:
             token, user = found
             auth = RequestAuth(
-                actor=identity.actor_for(user, via="token", token_id=token.id, address=address, request_id=rid),
+                actor=identity.actor_for(
+                    user, via="token", token_id=token.id, address=address, request_id=rid
+                ),
                 user=UserView.of(user),
                 token_id=token.id,
             )
@@ -173,8 +178,6 @@ def get_auth(request: Request, db: DB) -> RequestAuth:
                 ),
                 mfa_pending=not resolved.session.mfa_passed,
             )
-    if auth.user is not None:
-        i18n.set_language(auth.user.language)
     request.state.auth = auth
     return auth
 
@@ -200,7 +203,11 @@ async def csrf_guard(request: Request, auth: Auth) -> None:
     POST, PUT, PATCH or DELETE must echo the CSRF token in the ``csrf_token`` form
     field or the ``X-CSRF-Token`` header.
     """
-    if request.method in SAFE_METHODS or auth.token_id is not None or request.headers.get("authorization"):
+    if (
+        request.method in SAFE_METHODS
+        or auth.token_id is not None
+        or request.headers.get("authorization")
+    ):
         return
     sent = request.headers.get(CSRF_HEADER)
     if not sent:
@@ -216,8 +223,6 @@ async def csrf_guard(request: Request, auth: Auth) -> None:
         )
 
 
-
-
 # Paths a signed-in administrator without MFA may still use: enrolment itself.
 MFA_ENROL_PATHS = ("/profile/mfa", "/logout", "/language")
 
@@ -231,7 +236,9 @@ def page_actor(request: Request, auth: Auth) -> Actor:
         raise LoginRedirect("/login?next=" + _quote(nxt))
     if auth.mfa_pending:
         raise LoginRedirect("/login/mfa")
-    if identity.mfa_enrolment_required(auth.user) and not request.url.path.startswith(MFA_ENROL_PATHS):
+    if identity.mfa_enrolment_required(auth.user) and not request.url.path.startswith(
+        MFA_ENROL_PATHS
+    ):
         raise LoginRedirect("/profile/mfa")
     return auth.actor
 

@@ -137,10 +137,15 @@ def base_context(request: Request) -> dict[str, Any]:
     }
 
 
-def render(request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200) -> HTMLResponse:
+def render(
+    request: Request, name: str, context: dict[str, Any] | None = None, status_code: int = 200
+) -> HTMLResponse:
     ctx = base_context(request)
     if context:
         ctx.update(context)
+    error_exc = ctx.pop("error_exc", None)
+    if error_exc is not None:
+        ctx["error"] = error_exc.translated(i18n.gettext)
     html = environment().get_template(name).render(ctx)
     response = HTMLResponse(html, status_code=status_code)
     new_cookie = getattr(request.state, "new_csrf_cookie", None)

@@ -22,7 +22,9 @@ def dashboard(request: Request, db: DB, actor: PageActor) -> Response:
 
 
 @router.post("/language")
-def switch_language(request: Request, db: DB, auth: Auth, language: str = Form(...), next: str = Form("/")) -> Response:
+def switch_language(
+    request: Request, db: DB, auth: Auth, language: str = Form(...), next: str = Form("/")
+) -> Response:
     if language not in i18n.LANGUAGES:
         raise ValidationFailed("The language must be ar or en.", field="language")
     if auth.user is not None:
