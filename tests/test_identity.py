@@ -104,7 +104,7 @@ def test_lockout_backs_off_and_expires(
 def test_address_locks_after_failures_across_accounts(
     world: World, factory: sessionmaker[Session], settings: Settings
 ) -> None:
-    names = ["nobody-%d" % i for i in range(settings.login_max_failures_address)]
+    names = [f"nobody-{i}" for i in range(settings.login_max_failures_address)]
     for name in names:  # spraying unknown usernames from one address
         assert (
             _login(factory, settings, name, "wrong password!!", address="10.9.9.9").reason

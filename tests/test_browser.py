@@ -1,0 +1,208 @@
+"""Real Chromium (Debian's, driven by Playwright) against a real server on loopback.
+
+Skips with a notice when Chromium is missing, unless RASID_REQUIRE_BROWSER=1 (CI).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+import uvicorn
+
+from rasid.core.settings import Settings
+from tests.conftest import PASSWORD, World
+
+CHROMIUM = os.environ.get("RASID_CHROMIUM", "/usr/bin/chromium")
+REQUIRE = os.environ.get("RASID_REQUIRE_BROWSER") == "1"
+SHOTS = Path(os.environ.get("RASID_SCREENSHOTS", "/tmp/rasid-screens"))
+FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """The browser tests run on SQLite only: the pages are the same on both databases."""
+    import shutil
+
+    path = tmp_path / "rasid.db"
+    shutil.copyfile(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(settings: Settings, world: World) -> Iterator[str]:
+    from rasid.web.app import create_app
+
+    port = _free_port()
+    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning")
+    srv = uvicorn.Server(config)
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        if time.monotonic() > deadline:
+            pytest.fail("the test server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        if REQUIRE:
+            pytest.fail(f"RASID_REQUIRE_BROWSER=1 but {CHROMIUM} is missing")
+        pytest.skip(f"NOTICE: {CHROMIUM} not installed; browser tests skipped")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        instance = pw.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield instance
+        instance.close()
+
+
+@pytest.fixture
+def page(browser: Any, server: str) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1366, "height": 768})
+    pg = context.new_page()
+    pg.requests_seen = []  # type: ignore[attr-defined]
+    pg.on("request", lambda request: pg.requests_seen.append(request.url))  # type: ignore[attr-defined]
+    yield pg
+    context.close()
+
+
+def _login(page: Any, server: str, username: str, password: str = PASSWORD) -> None:
+    page.goto(server + "/login")
+    page.fill("#f-username", username)
+    page.fill("#f-password", password)
+    page.click("#login-submit")
+
+
+def _only_own_server(page: Any, server: str) -> None:
+    outside = [u for u in page.requests_seen if not (u.startswith(server) or u.startswith("data:"))]
+    assert outside == [], outside
+
+
+def test_login_arabic_rtl_dashboard_switch_to_english_and_logout(page: Any, server: str) -> None:
+    _login(page, server, "analyst")
+    page.wait_for_selector("#figures, .lead")
+    assert page.get_attribute("html", "dir") == "rtl" and page.get_attribute("html", "lang") == "ar"
+    assert page.inner_text("main h1") == "لوحة المتابعة"
+    # Mirrored layout: in Arabic the navigation sits on the right of the content.
+    nav = page.locator("nav.sidenav").bounding_box()
+    main = page.locator("main").bounding_box()
+    assert nav["x"] > main["x"]
+    # The Arabic font is served locally and used.
+    page.evaluate("document.fonts.ready")
+    assert page.evaluate("document.fonts.check('16px \"Noto Sans Arabic\"', 'لوحة')")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / "dashboard-ar.png"))
+
+    page.click("#lang-switch")
+    page.wait_for_selector("html[dir=ltr]")
+    assert page.get_attribute("html", "lang") == "en" and page.inner_text("main h1") == "Dashboard"
+    nav = page.locator("nav.sidenav").bounding_box()
+    main = page.locator("main").bounding_box()
+    assert nav["x"] < main["x"]
+    page.screenshot(path=str(SHOTS / "dashboard-en.png"))
+
+    page.click("#logout")
+    page.wait_for_selector("#login-form")
+    assert page.url.startswith(server + "/login")
+    page.goto(server + "/")
+    assert "/login" in page.url  # the session really ended
+    _only_own_server(page, server)
+
+
+def test_phone_width_has_no_horizontal_scroll_and_menu_opens(browser: Any, server: str) -> None:
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
+    pg = context.new_page()
+    try:
+        _login(pg, server, "auditor")
+        pg.wait_for_selector("main h1")
+        for path in ("/", "/audit", "/profile"):
+            pg.goto(server + path)
+            width = pg.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, (path, width)
+        pg.goto(server + "/")
+        assert not pg.is_visible("nav.sidenav")
+        pg.click("label.nav-toggle-label")
+        assert pg.is_visible("nav.sidenav")
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        pg.screenshot(path=str(SHOTS / "phone-ar.png"))
+    finally:
+        context.close()
+
+
+def test_newcomer_admin_enrols_mfa_creates_org_and_user_and_finds_them_audited(
+    page: Any, server: str
+) -> None:
+    _login(page, server, "admin")
+    page.wait_for_selector("#mfa-secret")  # administrators must enrol first
+    secret = page.inner_text("#mfa-secret").strip()
+    page.fill("#f-code", pyotp.TOTP(secret).now())
+    page.click("#mfa-enrol-form button[type=submit]")
+    page.wait_for_selector("#mfa")
+    page.click("#lang-switch")
+    page.wait_for_selector("html[dir=ltr]")
+
+    page.goto(server + "/admin/organisations")
+    page.fill("#f-slug", "gulf-liaison")
+    page.fill("#f-name_ar", "مكتب ارتباط خليج عدن")
+    page.fill("#f-name_en", "Gulf of Aden Liaison Office")
+    page.fill("#f-country", "DJ")
+    page.select_option("#f-kind", "agency")
+    page.click("#org-form button[type=submit]")
+    page.wait_for_selector('tr[data-slug="gulf-liaison"]')
+
+    page.goto(server + "/admin/users")
+    page.fill("#f-username", "liaison2")
+    page.select_option("#f-org", "gulf-liaison")
+    page.fill("#f-display_name_ar", "ضابط الاتصال")
+    page.fill("#f-display_name_en", "Liaison Officer")
+    page.fill("#f-password", "a long enough password 2026")
+    page.check("input[name=roles][value=liaison]")
+    page.click("#user-form button[type=submit]")
+    page.wait_for_selector('tr[data-username="liaison2"]')
+
+    page.goto(server + "/audit?user=admin&action=create")
+    text = page.inner_text("#audit-table")
+    assert text.count("create") >= 2 and "organisation" in text and "user" in text
+    page.screenshot(path=str(SHOTS / "audit-en.png"), full_page=True)
+    _only_own_server(page, server)
+
+
+def test_wrong_password_message_in_arabic(page: Any, server: str) -> None:
+    _login(page, server, "analyst", "definitely wrong")
+    page.wait_for_selector("#form-error")
+    assert re.search("غير صحيحة", page.inner_text("#form-error"))
+    assert page.get_attribute("html", "dir") == "rtl"
