@@ -56,7 +56,9 @@ async def _worker(host: str, port: int, raw: bytes, stop_at: float, result: Load
         writer.close()
 
 
-async def _run(host: str, port: int, path: str, headers: dict[str, str], connections: int, seconds: float) -> LoadResult:
+async def _run(
+    host: str, port: int, path: str, headers: dict[str, str], connections: int, seconds: float
+) -> LoadResult:
     if host not in {"127.0.0.1", "localhost", "::1"}:
         raise ValueError("the load generator only targets loopback")
     lines = [f"GET {path} HTTP/1.1", f"Host: {host}:{port}", "Connection: keep-alive"]
@@ -70,6 +72,13 @@ async def _run(host: str, port: int, path: str, headers: dict[str, str], connect
     return result
 
 
-def run_load(host: str, port: int, path: str, headers: dict[str, str] | None = None, *, connections: int = 16,
-             seconds: float = 10.0) -> LoadResult:
+def run_load(
+    host: str,
+    port: int,
+    path: str,
+    headers: dict[str, str] | None = None,
+    *,
+    connections: int = 16,
+    seconds: float = 10.0,
+) -> LoadResult:
     return asyncio.run(_run(host, port, path, headers or {}, connections, seconds))
