@@ -194,7 +194,12 @@ def test_newcomer_admin_enrols_mfa_creates_org_and_user_and_finds_them_audited(
     page.click("#user-form button[type=submit]")
     page.wait_for_selector('tr[data-username="liaison2"]')
 
-    page.goto(server + "/audit?user=admin&action=create")
+    page.goto(server + "/audit")
+    page.fill("#f-user", "admin")
+    page.fill("#f-action", "create")
+    page.click("#audit-filters button[type=submit]")  # htmx swaps the results in place
+    page.wait_for_url("**/audit?*user=admin*")
+    page.wait_for_function("document.querySelectorAll('#audit-table tr[data-seq]').length == 2")
     text = page.inner_text("#audit-table")
     assert text.count("create") >= 2 and "organisation" in text and "user" in text
     page.screenshot(path=str(SHOTS / "audit-en.png"), full_page=True)

@@ -28,7 +28,7 @@ router = APIRouter(prefix="/api/v1", tags=["identity"])
 
 @router.get("/me", response_model=MeOut)
 def me(db: DB, actor: ApiActor) -> MeOut:
-    user = service.get_user(db, actor.username)
+    user = service.current_user(db, actor)
     return MeOut(
         username=user.username,
         org=OrgOut.of(user.org),

@@ -825,12 +825,18 @@ def create_token(
 def resolve_token(db: Session, plaintext: str) -> tuple[ApiToken, User] | None:
     if not plaintext.startswith(TOKEN_PREFIX):
         return None
-    row = db.scalar(select(ApiToken).where(ApiToken.token_hash == security.digest(plaintext)))
+    found = db.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == security.digest(plaintext))
+    ).one_or_none()
     now = utcnow()
-    if row is None or row.revoked_at is not None or row.expires_at <= now:
+    if found is None:
         return None
-    user = db.get(User, row.user_id)
-    if user is None or not user.active or not user.org.active:
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now:
+        return None
+    if not user.active or not user.org.active:
         return None
     if row.last_used_at is None or now - row.last_used_at > timedelta(minutes=1):
         row.last_used_at = now
@@ -915,6 +921,11 @@ def disable_mfa(db: Session, actor: Actor, username: str) -> None:
 
 def mfa_enrolment_required(user: User | UserView) -> bool:
     return bool(MFA_REQUIRED_ROLES & set(user.roles)) and not user.mfa_enabled
+
+
+def current_user(db: Session, actor: Actor) -> User:
+    """The acting user's row (from the session's identity map when already loaded)."""
+    return _self(db, actor)
 
 
 def _self(db: Session, actor: Actor) -> User:
