@@ -19,6 +19,7 @@ from rasid.core.db import utcnow
 from rasid.core.settings import Settings
 from rasid.identity import service as identity
 from rasid.identity.models import WebSession
+from rasid.web.deps import DB, ApiActor
 from tests.conftest import PASSWORD, World, csrf_from, login, page_csrf
 
 
@@ -529,3 +530,55 @@ def test_no_page_or_asset_references_another_server(
             # Only constants that are never fetched: htmx parses relative paths against "http://x".
             found = set(re.findall(r"https?://[^\"'\s)]+", body.text))
             assert found <= {"http://x"}, (asset, found)
+
+
+def test_refused_and_protected_reads_through_http_are_audited(
+    world: World, settings: Settings, factory: sessionmaker[Session]
+) -> None:
+    """A route reading a protected record: 404 for the hidden one, and both outcomes in the log."""
+    from rasid.access import service as access
+    from rasid.access.markings import RED
+    from rasid.web.app import create_app
+    from tests.protected_model import Dossier
+
+    with factory.begin() as db:
+        analyst = identity.get_user(db, "analyst")
+        row = Dossier(title="source identity", marking=RED, owner_org_id=analyst.org_id)
+        db.add(row)
+        db.flush()
+        access.set_grants(db, row, recipients=[analyst.id])
+        dossier_id = row.id
+        tokens = {
+            u: identity.create_token(db, world.actor("admin"), u).plaintext
+            for u in ("analyst", "partner")
+        }
+
+    app = create_app(settings)
+
+    def read_dossier(dossier_id: int, db: DB, actor: ApiActor) -> dict[str, str]:
+        return {"title": access.get_visible(db, actor, Dossier, dossier_id).title}
+
+    app.add_api_route("/api/v1/test-dossiers/{dossier_id}", read_dossier)
+    with TestClient(app) as c:
+        ok = c.get(
+            f"/api/v1/test-dossiers/{dossier_id}",
+            headers={"Authorization": f"Bearer {tokens['analyst']}"},
+        )
+        assert ok.json() == {"title": "source identity"}
+        hidden = c.get(
+            f"/api/v1/test-dossiers/{dossier_id}",
+            headers={"Authorization": f"Bearer {tokens['partner']}"},
+        )
+        missing = c.get(
+            "/api/v1/test-dossiers/999999", headers={"Authorization": f"Bearer {tokens['partner']}"}
+        )
+        assert hidden.status_code == missing.status_code == 404
+    read = _audit(factory, "read")[-1]
+    assert (read.username, read.object_id, read.via) == ("analyst", str(dossier_id), "token")
+    refused = _audit(factory, "access.refused")
+    assert len(refused) == 1  # the hidden record, not the missing one
+    assert (refused[0].username, refused[0].object_id, refused[0].outcome) == (
+        "partner",
+        str(dossier_id),
+        "refused",
+    )
