@@ -1,0 +1,1 @@
+"""The registry: incidents and the persons, groups, vehicles, vessels and places behind them."""
