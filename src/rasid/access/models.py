@@ -27,12 +27,10 @@ class Protected:
 
     @declared_attr
     def marking(cls) -> Mapped[str]:
-        return mapped_column(String(20), index=True)
-
-    @declared_attr.directive
-    def __table_args__(cls) -> tuple[CheckConstraint, ...]:
         allowed = ", ".join(f"'{m}'" for m in MARKINGS)
-        return (CheckConstraint(f"marking IN ({allowed})", name="marking"),)
+        return mapped_column(
+            String(20), CheckConstraint(f"marking IN ({allowed})", name="marking"), index=True
+        )
 
 
 class AccessGrant(Base):

@@ -10,5 +10,6 @@ from rasid.access import models as access_models
 from rasid.audit import models as audit_models
 from rasid.core.db import Base
 from rasid.identity import models as identity_models
+from rasid.registry import models as registry_models
 
-__all__ = ["Base", "access_models", "audit_models", "identity_models"]
+__all__ = ["Base", "access_models", "audit_models", "identity_models", "registry_models"]

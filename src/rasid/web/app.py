@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.audit import views as audit_views
     from rasid.identity import api as identity_api
     from rasid.identity import views as identity_views
+    from rasid.registry import api as registry_api
     from rasid.web import views as web_views
 
     NAV.clear()
@@ -228,6 +229,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_views.router,
         identity_api.router,
         audit_api.router,
+        registry_api.router,
     ):
         app.include_router(router)
     return app
