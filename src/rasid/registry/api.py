@@ -6,9 +6,11 @@ import json
 from datetime import date
 
 from fastapi import APIRouter, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from rasid.core.actor import Actor
+from rasid.registry import merge as merge_service
 from rasid.registry import search as search_service
 from rasid.registry import service
 from rasid.registry.models import Entity, Incident, Link
@@ -318,3 +320,162 @@ def incident_versions(incident_id: int, db: DB, actor: ApiActor) -> list[Version
         )
         for v in service.versions(db, actor, "incident", incident_id)
     ]
+
+
+# --- map, chart, duplicates and merges ------------------------------------------------------------
+
+
+def incidents_geojson(incidents: list[Incident]) -> dict[str, object]:
+    features = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [inc.lon, inc.lat]},
+            "properties": {
+                "id": inc.id,
+                "ref": inc.ref,
+                "title": inc.title,
+                "date": inc.event_date.isoformat(),
+                "type": inc.event_type,
+                "marking": inc.marking,
+                "fatalities": inc.fatalities,
+                "url": f"/registry/incidents/{inc.id}",
+            },
+        }
+        for inc in incidents
+        if inc.lat is not None and inc.lon is not None
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
+@router.get("/incidents.geojson")
+def incidents_map(
+    db: DB,
+    actor: ApiActor,
+    governorate: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    event_type: str | None = None,
+    marking: str | None = None,
+    entity: int | None = None,
+    q: str | None = None,
+    limit: int = 2000,
+) -> dict[str, object]:
+    """Visible incidents as GeoJSON points (for the map and the timeline)."""
+    flt = service.IncidentFilter(
+        governorate or None,
+        date_from,
+        date_to,
+        event_type or None,
+        marking or None,
+        entity,
+        q or None,
+    )
+    rows, _ = service.list_incidents(db, actor, flt, limit=max(1, min(limit, 5000)))
+    return incidents_geojson(rows)
+
+
+@router.get("/graph/{entity_id}")
+def graph(entity_id: int, db: DB, actor: ApiActor) -> dict[str, object]:
+    """An entity and its visible neighbours, for the link chart (expands one hop at a time)."""
+    from rasid.registry import taxonomy
+
+    entities, links = service.neighbourhood(db, actor, entity_id)
+    language = actor.language
+    return {
+        "nodes": [
+            {
+                "id": f"e{e.id}",
+                "label": e.label,
+                "kind": e.kind,
+                "marking": e.marking,
+                "url": f"/registry/entities/{e.id}",
+            }
+            for e in entities
+        ],
+        "edges": [
+            {
+                "id": f"l{lk.id}",
+                "source": f"e{lk.source_id}",
+                "target": f"e{lk.target_id}",
+                "label": taxonomy.label("link_type", lk.link_type, language),
+                "marking": lk.marking,
+            }
+            for lk in links
+        ],
+    }
+
+
+class MergeIn(BaseModel):
+    survivor_id: int
+    duplicate_id: int
+
+
+class MergeOut(BaseModel):
+    id: int
+    survivor_id: int
+    merged_id: int
+    undone: bool
+
+
+class CandidateOut(BaseModel):
+    id: int
+    label: str
+    names: list[str]
+    score: float
+    reason: str
+
+
+class PairOut(BaseModel):
+    id: int
+    score: float
+    reason: str
+    a: int
+    b: int
+    a_label: str
+    b_label: str
+
+
+@router.post("/entities/duplicates", response_model=list[CandidateOut])
+def likely_duplicates(body: EntityIn, db: DB, actor: ApiActor) -> list[CandidateOut]:
+    """Records the caller can see that the one about to be saved probably duplicates."""
+    return [
+        CandidateOut(id=c.id, label=c.label, names=c.names, score=c.score, reason=c.reason)
+        for c in merge_service.likely_duplicates(db, actor, body)
+    ]
+
+
+@router.get("/duplicates", response_model=list[PairOut])
+def duplicate_queue(db: DB, actor: ApiActor) -> list[PairOut]:
+    return [
+        PairOut(
+            id=p.candidate.id,
+            score=p.candidate.score,
+            reason=p.candidate.reason,
+            a=p.a.id,
+            b=p.b.id,
+            a_label=p.a.label,
+            b_label=p.b.label,
+        )
+        for p in merge_service.review_queue(db, actor)
+    ]
+
+
+@router.post("/duplicates/scan")
+def duplicate_scan(db: DB, actor: ApiActor, kind: str | None = None) -> dict[str, int]:
+    return {"added": merge_service.scan(db, actor, kind=kind)}
+
+
+@router.post("/merges", response_model=MergeOut, status_code=201)
+def do_merge(body: MergeIn, db: DB, actor: ApiActor) -> MergeOut:
+    record = merge_service.merge(db, actor, body.survivor_id, body.duplicate_id)
+    return MergeOut(
+        id=record.id, survivor_id=record.survivor_id, merged_id=record.merged_id, undone=False
+    )
+
+
+@router.post("/merges/{merge_id}/undo", response_model=MergeOut)
+def undo_merge(merge_id: int, db: DB, actor: ApiActor) -> MergeOut:
+    record = merge_service.undo(db, actor, merge_id)
+    return MergeOut(
+        id=record.id, survivor_id=record.survivor_id, merged_id=record.merged_id, undone=True
+    )

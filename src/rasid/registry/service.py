@@ -199,7 +199,7 @@ def incident_snapshot(db: Session, incident: Incident) -> dict[str, Any]:
     return data
 
 
-def _save_version(
+def save_version(
     db: Session,
     actor: Actor,
     object_type: str,
@@ -235,6 +235,10 @@ def _reindex(db: Session, object_type: str, object_id: int, texts: list[str]) ->
     db.add_all(
         SearchTerm(object_type=object_type, object_id=object_id, term=t[:80]) for t in sorted(terms)
     )
+
+
+def reindex_entity(db: Session, entity: Entity) -> None:
+    _reindex(db, "entity", entity.id, entity_names(entity))
 
 
 def entity_names(entity: Entity) -> list[str]:
@@ -430,7 +434,7 @@ def create_entity(db: Session, actor: Actor, data: EntityIn) -> tuple[Entity, li
     access.set_grants(db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "entity", entity.id, entity_names(entity))
     snap = entity_snapshot(db, entity)
-    _save_version(db, actor, "entity", entity.id, 1, "create", snap)
+    save_version(db, actor, "entity", entity.id, 1, "create", snap)
     audit.record_change(db, actor, "create", "registry_entity", entity.id, None, snap)
     return entity, warnings
 
@@ -464,7 +468,7 @@ def update_entity(
     access.set_grants(db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "entity", entity.id, entity_names(entity))
     after = entity_snapshot(db, entity)
-    _save_version(db, actor, "entity", entity.id, entity.version, "update", after)
+    save_version(db, actor, "entity", entity.id, entity.version, "update", after)
     audit.record_change(db, actor, "update", "registry_entity", entity.id, before, after)
     return entity, warnings
 
@@ -667,7 +671,7 @@ def create_incident(db: Session, actor: Actor, data: IncidentIn) -> tuple[Incide
     access.set_grants(db, incident, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "incident", incident.id, _incident_texts(incident))
     snap = incident_snapshot(db, incident)
-    _save_version(db, actor, "incident", incident.id, 1, "create", snap)
+    save_version(db, actor, "incident", incident.id, 1, "create", snap)
     audit.record_change(db, actor, "create", "registry_incident", incident.id, None, snap)
     return incident, warnings
 
@@ -699,7 +703,7 @@ def update_incident(
     access.set_grants(db, incident, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "incident", incident.id, _incident_texts(incident))
     after = incident_snapshot(db, incident)
-    _save_version(db, actor, "incident", incident.id, incident.version, "update", after)
+    save_version(db, actor, "incident", incident.id, incident.version, "update", after)
     audit.record_change(db, actor, "update", "registry_incident", incident.id, before, after)
     return incident, warnings
 
