@@ -937,6 +937,15 @@ def _self(db: Session, actor: Actor) -> User:
     return user
 
 
+def list_users_by_id(db: Session, user_ids: list[int] | set[int]) -> list[User]:
+    """Directory lookup (usernames of named recipients and the like)."""
+    if not user_ids:
+        return []
+    return list(
+        db.scalars(select(User).where(User.id.in_(set(user_ids))).order_by(User.username)).all()
+    )
+
+
 def count_users(db: Session, *, active: bool | None = None) -> int:
     stmt = select(func.count()).select_from(User)
     if active is not None:

@@ -886,6 +886,12 @@ def neighbourhood(db: Session, actor: Actor, entity_id: int) -> tuple[list[Entit
     return entities, links
 
 
+def entities_by_id(db: Session, actor: Actor, ids: set[int]) -> list[Entity]:
+    if not ids:
+        return []
+    return list(db.scalars(access.visible(actor, Entity).where(Entity.id.in_(ids))).all())
+
+
 def count_entities(db: Session, actor: Actor, kind: str | None = None) -> int:
     conds: list[ColumnElement[bool]] = [Entity.merged_into_id.is_(None)]
     if kind:

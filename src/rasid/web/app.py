@@ -211,12 +211,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.identity import api as identity_api
     from rasid.identity import views as identity_views
     from rasid.registry import api as registry_api
+    from rasid.registry import views as registry_views
     from rasid.web import views as web_views
 
     NAV.clear()
     NAV.extend(
         [
             NavItem("/", i18n.N_("Dashboard"), None, "home"),
+            NavItem("/registry/search", i18n.N_("Search"), "read", "search"),
+            NavItem("/registry/incidents", i18n.N_("Incidents"), "read", "incident"),
+            NavItem("/registry/entities", i18n.N_("Records"), "read", "records"),
+            NavItem("/registry/duplicates", i18n.N_("Possible duplicates"), "write", "duplicates"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
@@ -227,6 +232,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         web_views.router,
         identity_views.router,
         audit_views.router,
+        registry_views.router,
         identity_api.router,
         audit_api.router,
         registry_api.router,

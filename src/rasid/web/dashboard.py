@@ -64,7 +64,43 @@ def audit_figures(db: Session, actor: Actor) -> list[Figure]:
     ]
 
 
-PROVIDERS: list[Provider] = [identity_figures, audit_figures]
+def registry_figures(db: Session, actor: Actor) -> list[Figure]:
+    from datetime import date
+
+    from rasid.registry import service as registry
+
+    if not actor.can("read"):
+        return []
+    year_ago = date.today() - timedelta(days=365)
+    return [
+        Figure(
+            "incidents_12m",
+            N_("Incidents, last 12 months"),
+            registry.count_incidents(db, actor, year_ago),
+            "/registry/incidents?date_from=" + year_ago.isoformat(),
+        ),
+        Figure(
+            "persons",
+            N_("Persons on record"),
+            registry.count_entities(db, actor, "person"),
+            "/registry/entities?kind=person",
+        ),
+        Figure(
+            "groups",
+            N_("Groups on record"),
+            registry.count_entities(db, actor, "group"),
+            "/registry/entities?kind=group",
+        ),
+        Figure(
+            "vessels",
+            N_("Vessels on record"),
+            registry.count_entities(db, actor, "vessel"),
+            "/registry/entities?kind=vessel",
+        ),
+    ]
+
+
+PROVIDERS: list[Provider] = [registry_figures, identity_figures, audit_figures]
 
 
 def figures_for(db: Session, actor: Actor) -> list[Figure]:

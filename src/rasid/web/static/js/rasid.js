@@ -15,3 +15,17 @@
     if (invalid) { invalid.focus(); }
   });
 })();
+
+// Record pickers (links, involvements): a click on a search result fills the id field.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button.pick") : null;
+  if (!button) { return; }
+  var input = null;
+  if (button.dataset.target === "involvement") {
+    var fields = document.querySelectorAll("input.involvement-id");
+    for (var i = 0; i < fields.length; i++) { if (!fields[i].value) { input = fields[i]; break; } }
+  } else {
+    input = document.getElementById("f-" + button.dataset.target + "_id");
+  }
+  if (input) { input.value = button.dataset.id; input.focus(); }
+});
