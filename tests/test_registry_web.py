@@ -1,0 +1,187 @@
+"""Registry pages and the `rasid search` command, as a user drives them."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from rasid.cli import app as cli_app
+from rasid.core import cli_support
+from rasid.core.settings import Settings, get_settings
+from rasid.registry import service
+from rasid.registry.schemas import EntityIn, NameIn
+from tests.conftest import World, csrf_from, login
+
+
+def _person(
+    factory: sessionmaker[Session], world: World, who: str, *names: str, marking: str = "TLP:AMBER"
+) -> int:
+    with factory.begin() as db:
+        entity, _ = service.create_entity(
+            db,
+            world.actor(who),
+            EntityIn(kind="person", marking=marking, names=[NameIn(name=n) for n in names]),
+        )
+        return entity.id
+
+
+def test_search_page_finds_across_scripts_and_highlights(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    pid = _person(factory, world, "analyst", "محمد عبدالله الحوثي")
+    login(client, "analyst2")
+    page = client.get("/registry/search", params={"q": "Muhammad Abdallah Al Huthi"})
+    assert page.status_code == 200 and '<html lang="ar" dir="rtl">' in page.text
+    assert f'data-id="{pid}"' in page.text and "<mark>محمد</mark>" in page.text
+    assert "3 of 3 parts" in page.text
+
+
+def test_pages_hide_what_the_marking_hides(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    pid = _person(factory, world, "analyst", "محمد عبدالله الحوثي", marking="TLP:AMBER+STRICT")
+    login(client, "partner")
+    assert client.get(f"/registry/entities/{pid}").status_code == 404
+    assert (
+        f'data-id="{pid}"'
+        not in client.get("/registry/search", params={"q": "Mohammed al-Houthi"}).text
+    )
+    assert f'data-id="{pid}"' not in client.get("/registry/entities").text
+    assert client.get(f"/api/v1/graph/{pid}").status_code == 404
+
+
+def test_entity_form_shows_likely_duplicates_before_saving(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    pid = _person(factory, world, "analyst", "محمد عبدالله الحوثي")
+    login(client, "analyst2")
+    form = client.get("/registry/entities/new?kind=person")
+    data = {
+        "csrf_token": csrf_from(form.text),
+        "kind": "person",
+        "name_latin": "Mohammed Abdullah al-Houthi",
+        "marking": "TLP:AMBER",
+    }
+    first = client.post("/registry/entities", data=data, follow_redirects=False)
+    assert (
+        first.status_code == 200
+        and 'id="duplicate-candidates"' in first.text
+        and f"#{pid}" in first.text
+    )
+    confirmed = client.post(
+        "/registry/entities", data=data | {"confirm_new": "1"}, follow_redirects=False
+    )
+    assert confirmed.status_code == 303 and confirmed.headers["location"].startswith(
+        "/registry/entities/"
+    )
+
+
+def test_incident_form_errors_name_the_field_and_keep_the_input(
+    world: World, client: TestClient
+) -> None:
+    login(client, "analyst")
+    form = client.get("/registry/incidents/new")
+    bad = client.post(
+        "/registry/incidents",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "title": "هجوم على نقطة",
+            "event_date": "2024-02-01",
+            "governorate_code": "YE-SD",
+            "lat": "95",
+            "lon": "43.7",
+        },
+    )
+    assert bad.status_code == 422 and "خط العرض" in bad.text and "هجوم على نقطة" in bad.text
+    good = client.post(
+        "/registry/incidents",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "title": "هجوم على نقطة",
+            "event_date": "2024-02-01",
+            "governorate_code": "YE-SD",
+            "lat": "16.94",
+            "lon": "43.76",
+            "source_0_description": "بلاغ",
+            "source_0_reliability": "B",
+            "source_0_credibility": "2",
+            "marking": "TLP:GREEN",
+        },
+        follow_redirects=True,
+    )
+    assert good.status_code == 200 and "هجوم على نقطة" in good.text and ">B2<" in good.text
+    assert "incident-geojson" in good.text
+    listing = client.get("/registry/incidents", params={"governorate": "YE-SD"})
+    assert "هجوم على نقطة" in listing.text
+    geo = client.get("/api/v1/incidents.geojson", params={"governorate": "YE-SD"}).json()
+    assert geo["features"][0]["geometry"]["coordinates"] == [43.76, 16.94]
+
+
+def test_viewer_cannot_open_the_forms(world: World, client: TestClient) -> None:
+    login(client, "observer")
+    assert client.get("/registry/incidents/new").status_code == 403
+    assert client.get("/registry/entities/new").status_code == 403
+
+
+def test_duplicates_page_merges_and_undoes(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    a = _person(factory, world, "analyst", "محمد عبدالله الحوثي")
+    b = _person(factory, world, "analyst2", "Mohammed Abdullah al-Houthi")
+    login(client, "analyst")
+    page = client.get("/registry/duplicates")
+    client.post("/registry/duplicates/scan", data={"csrf_token": csrf_from(page.text)})
+    page = client.get("/registry/duplicates")
+    assert (
+        f'href="/registry/entities/{a}"' in page.text
+        and f'href="/registry/entities/{b}"' in page.text
+    )
+    merged = client.post(
+        "/registry/merges",
+        data={"csrf_token": csrf_from(page.text), "survivor_id": a, "duplicate_id": b},
+        follow_redirects=True,
+    )
+    assert "Mohammed Abdullah al-Houthi" in merged.text
+    old = client.get(f"/registry/entities/{b}", follow_redirects=False)
+    assert old.status_code == 303 and old.headers["location"].startswith(f"/registry/entities/{a}")
+    undo = re.search(r'action="(/registry/merges/\d+/undo)"', merged.text)
+    assert undo
+    client.post(undo.group(1), data={"csrf_token": csrf_from(merged.text)})
+    assert client.get(f"/registry/entities/{b}", follow_redirects=False).status_code == 200
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    cli_support.session_factory.cache_clear()
+    return settings
+
+
+def test_search_command_json_and_stdin(
+    world: World, factory: sessionmaker[Session], cli_env: Settings
+) -> None:
+    pid = _person(factory, world, "analyst", "محمد عبدالله الحوثي", "Mohammed al-Houthi")
+    runner = CliRunner()
+    one = runner.invoke(cli_app, ["search", "Mohamed Abd Allah", "--as", "analyst", "--json"])
+    assert one.exit_code == 0, one.stderr
+    data = json.loads(one.stdout)
+    assert data["query"] == "Mohamed Abd Allah" and data["results"][0]["id"] == pid
+    assert set(data["results"][0]) == {"id", "type", "names", "score", "reason"}
+    assert set(data["results"][0]["names"]) == {"محمد عبدالله الحوثي", "Mohammed al-Houthi"}
+    many = runner.invoke(
+        cli_app,
+        ["search", "-", "--as", "partner", "--json", "--type", "person"],
+        input="Mohammed Abdullah al-Houthi\nمحمد الحوثي\n",
+    )
+    lines = [json.loads(line) for line in many.stdout.splitlines()]
+    assert [x["query"] for x in lines] == ["Mohammed Abdullah al-Houthi", "محمد الحوثي"]
+    assert all(x["results"] == [] for x in lines)  # the partner may not see the AMBER record
+    bad = runner.invoke(cli_app, ["search", "x", "--as", "analyst", "--type", "spaceship"])
+    assert bad.exit_code == 1 and "spaceship" in bad.stderr
