@@ -119,7 +119,8 @@ class SearchTerm(Base):
     __tablename__ = "registry_search_term"
     __table_args__ = (
         Index("ix_registry_search_term", "term", "object_type", "object_id"),
-        Index("ix_registry_search_term_object", "object_type", "object_id"),
+        # object_id first: a plain "object_type = ?" must never look usable for a term search
+        Index("ix_registry_search_term_object", "object_id", "object_type"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)

@@ -421,10 +421,10 @@ class Token:
     text: str  # normalised
     patterns: frozenset[Pattern]
     script: str  # "ar" or "latin"
+    keys: frozenset[str] = field(default=frozenset())
 
-    @property
-    def keys(self) -> frozenset[str]:
-        return frozenset(k for k, _ in self.patterns)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "keys", frozenset(k for k, _ in self.patterns))
 
 
 @dataclass(frozen=True)

@@ -23,8 +23,9 @@ from rasid.core.errors import ValidationFailed
 from rasid.registry import names, taxonomy
 from rasid.registry.models import Entity, EntityIdentifier, Incident, Involvement, SearchTerm
 
-CANDIDATES_PER_TERM = 400
-MAX_CANDIDATES = 1500
+CANDIDATES_PER_TERM = 150  # best-ranked visible candidates scored in full, per pass
+INNER_LIMIT = 3000  # ids ranked on the index before the access filter is applied
+MAX_CANDIDATES = 300
 MIN_SCORE = 0.5
 SEARCH_TYPES = ("person", "group", "vehicle", "vessel", "place", "incident")
 
@@ -112,14 +113,22 @@ def _candidate_ids(
     def take(terms: set[str]) -> None:
         if not terms or len(found) >= MAX_CANDIDATES:
             return
-        stmt = (
-            select(SearchTerm.object_id, func.count(func.distinct(SearchTerm.term)).label("hits"))
-            .join(model, model.id == SearchTerm.object_id)
-            .where(
-                SearchTerm.object_type == object_type, SearchTerm.term.in_(sorted(terms)), *conds
-            )
+        # The posting lists are counted on the covering term index alone; only the best
+        # ranked ids are then joined to the records and their access filter.
+        hits = func.count(SearchTerm.term).label("hits")
+        ranked = (
+            select(SearchTerm.object_id.label("oid"), hits)
+            .where(SearchTerm.term.in_(sorted(terms)), SearchTerm.object_type == object_type)
             .group_by(SearchTerm.object_id)
-            .order_by(func.count(func.distinct(SearchTerm.term)).desc(), SearchTerm.object_id)
+            .order_by(hits.desc(), SearchTerm.object_id)
+            .limit(INNER_LIMIT)
+            .subquery()
+        )
+        stmt = (
+            select(ranked.c.oid, ranked.c.hits)
+            .join(model, model.id == ranked.c.oid)
+            .where(*conds)
+            .order_by(ranked.c.hits.desc(), ranked.c.oid)
             .limit(CANDIDATES_PER_TERM)
         )
         for object_id, _hits in db.execute(stmt):

@@ -33,7 +33,7 @@ def upgrade() -> None:
             "ix_registry_search_term", ["term", "object_type", "object_id"], unique=False
         )
         batch_op.create_index(
-            "ix_registry_search_term_object", ["object_type", "object_id"], unique=False
+            "ix_registry_search_term_object", ["object_id", "object_type"], unique=False
         )
 
     op.create_table(
