@@ -185,3 +185,42 @@ def test_search_command_json_and_stdin(
     assert all(x["results"] == [] for x in lines)  # the partner may not see the AMBER record
     bad = runner.invoke(cli_app, ["search", "x", "--as", "analyst", "--type", "spaceship"])
     assert bad.exit_code == 1 and "spaceship" in bad.stderr
+
+
+def test_places_are_found_in_both_languages_and_spellings(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    login(client, "analyst")
+    for query in ("Sa'dah", "Saada", "صعدة"):
+        page = client.get("/registry/search", params={"q": query})
+        assert 'id="gazetteer-places"' in page.text and "صعدة" in page.text, query
+    picker = client.get("/registry/gazetteer/pick", params={"q": "Hodeidah"})
+    assert 'data-kind="governorate"' in picker.text and 'data-gov="YE-HU"' in picker.text
+    assert client.get("/api/v1/gazetteer", params={"q": "Saada"}).json()[0]["id"] == "YE-SD"
+    form = client.get("/registry/entities/new?kind=place")
+    made = client.post(
+        "/registry/entities",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "kind": "place",
+            "name_ar": "سوق الطلح",
+            "name_latin": "Souq al-Talh",
+            "gazetteer_kind": "governorate",
+            "gazetteer_id": "YE-SD",
+            "confirm_new": "1",
+        },
+        follow_redirects=True,
+    )
+    assert made.status_code == 200 and "صعدة" in made.text
+    bad = client.post(
+        "/registry/entities",
+        data={
+            "csrf_token": csrf_from(form.text),
+            "kind": "place",
+            "name_ar": "مكان",
+            "gazetteer_kind": "district",
+            "gazetteer_id": "no-such-district",
+            "confirm_new": "1",
+        },
+    )
+    assert bad.status_code == 422 and "no-such-district" in bad.text

@@ -479,3 +479,33 @@ def undo_merge(merge_id: int, db: DB, actor: ApiActor) -> MergeOut:
     return MergeOut(
         id=record.id, survivor_id=record.survivor_id, merged_id=record.merged_id, undone=True
     )
+
+
+class PlaceOut(BaseModel):
+    kind: str
+    id: str
+    name_ar: str
+    name_en: str
+    governorate_code: str
+    score: float
+
+
+@router.get("/gazetteer", response_model=list[PlaceOut])
+def gazetteer_search(
+    actor: ApiActor, q: str, kind: str | None = None, limit: int = 10
+) -> list[PlaceOut]:
+    """Governorates, districts, uzlahs and villages by Arabic or English name, spelling variants included."""
+    from rasid.registry import gazetteer
+
+    kinds = {kind} if kind else None
+    return [
+        PlaceOut(
+            kind=m.kind,
+            id=m.id,
+            name_ar=m.name_ar,
+            name_en=m.name_en,
+            governorate_code=m.governorate_code,
+            score=m.score,
+        )
+        for m in gazetteer.search_places(q, limit=max(1, min(limit, 50)), kinds=kinds)
+    ]

@@ -327,6 +327,8 @@ def _apply_entity_fields(entity: Entity, data: EntityIn) -> list[str]:
     if data.kind == "group" and data.group_kind:
         taxonomy.check_term("group_kind", data.group_kind)
     entity.governorate_code = _check_governorate(data.governorate_code)
+    if entity.gazetteer_id:
+        entity.governorate_code = _check_gazetteer_place(entity.gazetteer_kind, entity.gazetteer_id)
     entity.lat, entity.lon = _check_coordinates(data.lat, data.lon)
     outside = entity.lat is not None and entity.lon is not None and entity.governorate_code
     if outside and not gazetteer.point_in_yemen(entity.lat, entity.lon):  # type: ignore[arg-type]
@@ -351,6 +353,31 @@ def _check_governorate(code: str) -> str:
         value=code,
         suggestions=suggestions,
     )
+
+
+def _check_gazetteer_place(kind: str, place_id: str) -> str:
+    """The governorate of a gazetteer place, or a clear error naming the field."""
+    lookups = {
+        "governorate": lambda i: gazetteer.governorate(i).code,
+        "district": lambda i: gazetteer.district(i).governorate_code,
+        "uzlah": lambda i: gazetteer.uzlah(i).governorate_code,
+        "village": lambda i: gazetteer.village(i).governorate_code,
+    }
+    if kind not in lookups:
+        raise ValidationFailed(
+            "Unknown gazetteer level %(value)s; use governorate, district, uzlah or village.",
+            field="gazetteer_kind",
+            value=kind,
+        )
+    try:
+        return str(lookups[kind](place_id))
+    except NotFound as exc:
+        raise ValidationFailed(
+            "No %(kind)s with id %(value)s in the gazetteer.",
+            field="gazetteer_id",
+            kind=kind,
+            value=place_id,
+        ) from exc
 
 
 def _check_coordinates(lat: float | None, lon: float | None) -> tuple[float | None, float | None]:

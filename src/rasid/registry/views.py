@@ -83,6 +83,14 @@ def _name_type_label(key: str) -> str:
 
 _env.globals["name_type_label"] = _name_type_label
 
+PLACE_KIND_LABELS = {
+    "governorate": i18n.N_("governorate"),
+    "district": i18n.N_("district"),
+    "uzlah": i18n.N_("uzlah"),
+    "village": i18n.N_("village"),
+}
+_env.globals["place_kind_name"] = lambda key: i18n.gettext(PLACE_KIND_LABELS.get(key) or key or "")
+
 
 def _highlighter(query: str) -> Any:
     keys = {k for t in names.parse(query).tokens for k in t.keys} if query.strip() else set()
@@ -185,6 +193,7 @@ def search_page(
     marking: str = "",
 ) -> Response:
     hits: list[search_service.Hit] = []
+    places: list[gazetteer.PlaceMatch] = []
     error = None
     if q.strip():
         try:
@@ -196,11 +205,14 @@ def search_page(
                 marking=marking or None,
             )
             hits = search_service.search(db, actor, q, flt, limit=30)
+            if not type or type == "place":
+                places = gazetteer.search_places(q, limit=5, min_score=80.0)
         except RasidError as exc:
             error = exc
     ctx = _common(db, actor) | {
         "q": q,
         "hits": hits,
+        "places": places,
         "filters": {
             "type": type,
             "governorate": governorate,
@@ -619,6 +631,8 @@ def _entity_from_form(form: FormData) -> EntityIn:
             "vessel_type",
             "governorate_code",
             "notes",
+            "gazetteer_kind",
+            "gazetteer_id",
         )
     }
     try:
@@ -723,6 +737,8 @@ def _entity_as_form(db: DB, entity: Entity) -> dict[str, Any]:
             "lat",
             "lon",
             "notes",
+            "gazetteer_kind",
+            "gazetteer_id",
             "marking",
             "version",
         )
@@ -888,6 +904,13 @@ async def link_create(request: Request, db: DB, actor: PageActor) -> Response:
             status_code=err.status,
         )
     return _redirect(f"/registry/entities/{source_id}#links")
+
+
+@router.get("/registry/gazetteer/pick")
+def gazetteer_picker(request: Request, actor: PageActor, q: str = "") -> Response:
+    """htmx: gazetteer places for the place form (Sa'dah / Saada / صعدة all work)."""
+    places = gazetteer.search_places(q, limit=8) if q.strip() else []
+    return render(request, "registry/_gazetteer_pick.html", {"places": places})
 
 
 @router.get("/registry/pick")

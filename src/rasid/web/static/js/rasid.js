@@ -29,3 +29,17 @@ document.addEventListener("click", function (event) {
   }
   if (input) { input.value = button.dataset.id; input.focus(); }
 });
+
+// Gazetteer picker (place records): fills the hidden level/id and the governorate.
+document.addEventListener("click", function (event) {
+  var button = event.target.closest ? event.target.closest("button.pick-place") : null;
+  if (!button) { return; }
+  var kind = document.getElementById("f-gazetteer_kind");
+  var id = document.getElementById("f-gazetteer_id");
+  var gov = document.getElementById("f-governorate_code");
+  var chosen = document.getElementById("gaz-chosen");
+  if (kind) { kind.value = button.dataset.kind; }
+  if (id) { id.value = button.dataset.id; }
+  if (gov) { gov.value = button.dataset.gov; }
+  if (chosen) { chosen.textContent = button.dataset.label; }
+});
