@@ -70,10 +70,28 @@ def db_upgrade(revision: str = typer.Argument("head", help="Target revision.")) 
     cfg = settings()
 
     def body() -> None:
+        from rasid.core.db import make_engine
+        from rasid.core.migrate import analyze
+
         upgrade(cfg.database_url, revision)
+        engine = make_engine(cfg.database_url)
+        analyze(engine)
+        engine.dispose()
         out_console.print(f"database at {revision}: {_safe_url(cfg.database_url)}", highlight=False)
 
     run(body)
+
+
+@db_app.command("optimize")
+def db_optimize() -> None:
+    """Refresh the query planner's statistics (run after large imports)."""
+    from rasid.core.db import make_engine
+    from rasid.core.migrate import analyze
+
+    engine = make_engine(settings().database_url)
+    run(lambda: analyze(engine))
+    engine.dispose()
+    out_console.print("statistics refreshed", highlight=False)
 
 
 @db_app.command("current")

@@ -24,6 +24,17 @@ def upgrade(database_url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(database_url), revision)
 
 
+def analyze(engine: Engine) -> None:
+    """Refresh the planner's statistics (after an upgrade or a bulk import).
+
+    SQLite in particular needs them: without them it may scan a whole index for a search.
+    """
+    from sqlalchemy import text
+
+    with engine.begin() as conn:
+        conn.execute(text("ANALYZE"))
+
+
 def current_revision(engine: Engine) -> str | None:
     with engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
