@@ -131,10 +131,10 @@ def demo() -> None:
         for user in demo_data.USERS:
             table.add_row(user.username, user.org, ", ".join(user.roles))
         out_console.print(table)
+        summary = ", ".join(f"{count} {name}" for name, count in created.items())
         out_console.print(
-            f"created {created['organisations']} organisations and {created['users']} users "
-            "(existing ones were kept). The admin account sets up two-factor authentication "
-            "at first sign-in (any TOTP app, or `oathtool --totp -b KEY`).",
+            f"created: {summary} (what existed was kept). The admin account sets up two-factor "
+            "authentication at first sign-in (any TOTP app, or `oathtool --totp -b KEY`).",
             highlight=False,
         )
 

@@ -83,17 +83,25 @@ def scan(db: Session, actor: Actor, *, kind: str | None = None, limit: int = 200
     if kind:
         stmt = stmt.where(Entity.kind == kind)
     added = 0
+    seen: set[tuple[int, int]] = set()
     for entity in db.scalars(stmt).all():
-        query = entity.label_ar or entity.label
-        if not query:
-            continue
-        hits = search_service.search(
-            db, actor, query, search_service.SearchFilter(type=entity.kind), limit=5
-        )
+        # every script: an Arabic record and its Latin-only twin find each other one way round
+        queries = [
+            q for q in dict.fromkeys((entity.label_ar, entity.label_latin, entity.label)) if q
+        ]
+        flt = search_service.SearchFilter(type=entity.kind)
+        hits = [
+            hit
+            for query in queries
+            for hit in search_service.search(db, actor, query, flt, limit=5)
+        ]
         for hit in hits:
             if hit.id == entity.id or hit.score < DUPLICATE_THRESHOLD:
                 continue
             a, b = sorted((entity.id, hit.id))
+            if (a, b) in seen:
+                continue
+            seen.add((a, b))
             exists = db.scalar(
                 select(DuplicateCandidate.id).where(
                     DuplicateCandidate.entity_a == a, DuplicateCandidate.entity_b == b
