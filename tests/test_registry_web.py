@@ -224,3 +224,82 @@ def test_places_are_found_in_both_languages_and_spellings(
         },
     )
     assert bad.status_code == 422 and "no-such-district" in bad.text
+
+
+def test_export_from_the_incident_list_respects_markings_and_is_audited(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    from datetime import date
+
+    from sqlalchemy import select
+
+    from rasid.audit.models import AuditEntry
+    from rasid.registry.schemas import IncidentIn
+
+    with factory.begin() as db:
+        for marking, title in (
+            ("TLP:GREEN", "حادثة خضراء"),
+            ("TLP:AMBER+STRICT", "حادثة مقيدة"),
+            ("TLP:RED", "حادثة حمراء"),
+        ):
+            service.create_incident(
+                db,
+                world.actor("analyst"),
+                IncidentIn(
+                    title=title,
+                    event_date=date(2024, 1, 2),
+                    marking=marking,
+                    lat=15.3,
+                    lon=44.2,
+                    recipients=["analyst"] if marking == "TLP:RED" else [],
+                ),
+            )
+    login(client, "analyst")
+    geo = client.get("/registry/export", params={"kind": "incidents", "format": "geojson"})
+    titles = {f["properties"]["title"] for f in json.loads(geo.content)["features"]}
+    assert titles == {"حادثة خضراء", "حادثة مقيدة"}  # RED never leaves the server
+    assert geo.headers["x-red-withheld"] == "1"
+    login(client, "watch")
+    csv_text = client.get(
+        "/registry/export", params={"kind": "incidents", "format": "csv"}
+    ).content.decode("utf-8-sig")
+    assert "حادثة خضراء" in csv_text and "حادثة مقيدة" not in csv_text
+    with factory() as db:
+        exports = db.scalars(select(AuditEntry).where(AuditEntry.action == "export")).all()
+        assert [e.username for e in exports] == ["analyst", "watch"]
+
+
+def test_screening_page_shows_candidates_the_user_may_see(
+    world: World, client: TestClient, factory: sessionmaker[Session]
+) -> None:
+    known = _person(factory, world, "analyst", "محمد عبدالله الحوثي")
+    login(client, "analyst2")
+    page = client.get("/registry/screen")
+    upload = (
+        "list.csv",
+        "name,dob\nMohammed Abdullah al-Houthi,\nJohn Smith,\n".encode(),
+        "text/csv",
+    )
+    result = client.post(
+        "/registry/screen",
+        data={"csrf_token": csrf_from(page.text), "output": "page"},
+        files={"file": upload},
+    )
+    assert result.status_code == 200 and f'href="/registry/entities/{known}"' in result.text
+    assert result.text.count('data-row="') == 2
+    login(client, "partner")
+    page = client.get("/registry/screen")
+    hidden = client.post(
+        "/registry/screen",
+        data={"csrf_token": csrf_from(page.text), "output": "page"},
+        files={"file": upload},
+    )
+    assert f'href="/registry/entities/{known}"' not in hidden.text
+    csv_out = client.post(
+        "/registry/screen",
+        data={"csrf_token": csrf_from(page.text), "output": "csv"},
+        files={"file": upload},
+    )
+    assert csv_out.headers["content-type"].startswith(
+        "text/csv"
+    ) and "match_1_id" in csv_out.content.decode("utf-8-sig")

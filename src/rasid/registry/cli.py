@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -18,7 +17,6 @@ from rasid.audit import service as audit
 from rasid.core.cli_support import AS_OPTION, err_console, fail, out_console, run, unit_of_work
 from rasid.registry import io as registry_io
 from rasid.registry import search as search_service
-from rasid.registry import service
 from rasid.registry.schemas import MarkingIn
 
 registry_app = typer.Typer(
@@ -279,14 +277,7 @@ def import_command(
         _list("warning: ", report.warnings)
 
 
-_ENTITY_KINDS = {
-    "persons": "person",
-    "groups": "group",
-    "vehicles": "vehicle",
-    "vessels": "vessel",
-    "places": "place",
-}
-_PAGE = 500
+_ENTITY_KINDS = registry_io.ENTITY_KINDS_PLURAL
 
 
 def _day(value: str | None, option: str) -> date | None:
@@ -305,24 +296,6 @@ def _governorate(value: str | None) -> str | None:
     if not code:
         fail(f"--governorate: unknown governorate {value!r} (give an ISO code such as YE-SD)")
     return code
-
-
-def _all_incidents(db: Any, actor: Any, flt: service.IncidentFilter) -> list[Any]:
-    rows: list[Any] = []
-    while True:
-        page, total = service.list_incidents(db, actor, flt, limit=_PAGE, offset=len(rows))
-        rows.extend(page)
-        if not page or len(rows) >= total:
-            return rows
-
-
-def _all_entities(db: Any, actor: Any, flt: service.EntityFilter) -> list[Any]:
-    rows: list[Any] = []
-    while True:
-        page, total = service.list_entities(db, actor, flt, limit=_PAGE, offset=len(rows))
-        rows.extend(page)
-        if not page or len(rows) >= total:
-            return rows
 
 
 @registry_app.command("export")
@@ -364,62 +337,19 @@ def export_command(
         if marking_value == RED:
             fail("TLP:RED records never leave the server; they cannot be exported")
         code = _governorate(governorate)
-        filters: dict[str, object] = {
-            k: v
-            for k, v in {
-                "governorate": code,
-                "from": date_from,
-                "to": date_to,
-                "marking": marking_value,
-            }.items()
-            if v
-        }
-        object_type = "registry_incident" if kind == "incidents" else "registry_entity"
         with unit_of_work(as_user) as (db, actor):
-            if kind == "incidents":
-                flt = service.IncidentFilter(
-                    governorate_code=code, date_from=day_from, date_to=day_to, marking=marking_value
-                )
-                rows = _all_incidents(db, actor, flt)
-            else:
-                eflt = service.EntityFilter(
-                    kind=_ENTITY_KINDS[kind], governorate_code=code, marking=marking_value
-                )
-                rows = _all_entities(db, actor, eflt)
-            kept, withheld = registry_io.exportable(rows)
-            owners = service.owner_slugs(db, {r.owner_org_id for r in kept})
-            if kind == "incidents":
-                involved = registry_io.involved_labels(db, actor, kept)
-                data = registry_io.export_incidents(kept, chosen, owners=owners, involved=involved)
-            else:
-                data = registry_io.export_entities(
-                    kept, chosen, owners=owners, kind=_ENTITY_KINDS[kind]
-                )
-            unplaced = registry_io.without_coordinates(kept)
-            out.write_bytes(data)
-            audit.record(
+            data, summary = registry_io.export_list(
                 db,
                 actor,
-                "export",
-                object_type=object_type,
-                detail={
-                    "format": chosen,
-                    "kind": kind,
-                    "count": len(kept),
-                    "filters": filters,
-                    "red_withheld": withheld,
-                },
+                kind,
+                chosen,
+                governorate_code=code,
+                date_from=day_from,
+                date_to=day_to,
+                marking=marking_value,
             )
-        return {
-            "kind": kind,
-            "format": chosen,
-            "count": len(kept),
-            "without_coordinates": unplaced,
-            "left_out": unplaced if chosen in ("geojson", "kml") else 0,
-            "red_withheld": withheld,
-            "filters": filters,
-            "file": str(out),
-        }
+            out.write_bytes(data)
+        return summary | {"file": str(out)}
 
     summary = run(body)
     if as_json:

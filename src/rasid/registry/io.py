@@ -129,6 +129,7 @@ from sqlalchemy.orm import Session
 
 from rasid.access import service as access
 from rasid.access.markings import RED
+from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.errors import RasidError, ValidationFailed
 from rasid.registry import gazetteer, names, service, taxonomy
@@ -1761,6 +1762,119 @@ def exportable(rows: Iterable[Entity | Incident]) -> tuple[list[Any], int]:
         else:
             kept.append(row)
     return kept, withheld
+
+
+ENTITY_KINDS_PLURAL = {
+    "persons": "person",
+    "groups": "group",
+    "vehicles": "vehicle",
+    "vessels": "vessel",
+    "places": "place",
+}
+EXPORT_KINDS = ("incidents", *ENTITY_KINDS_PLURAL)
+_EXPORT_PAGE = 500
+MEDIA_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "geojson": "application/geo+json",
+    "kml": "application/vnd.google-earth.kml+xml",
+}
+
+
+def export_list(
+    db: Session,
+    actor: Actor,
+    kind: str,
+    fmt: str,
+    *,
+    governorate_code: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    marking: str | None = None,
+) -> tuple[bytes, dict[str, object]]:
+    """A filtered list as a file, through the same access rule as every read; audited.
+
+    TLP:RED records never leave the server: they are left out and counted.
+    """
+    chosen = _check_format(fmt)
+    if kind not in EXPORT_KINDS:
+        raise ValidationFailed(
+            "Unknown list %(value)s; use one of %(kinds)s.",
+            field="kind",
+            value=kind,
+            kinds=", ".join(EXPORT_KINDS),
+        )
+    if marking == RED:
+        raise ValidationFailed(
+            "TLP:RED records never leave the server; they cannot be exported.", field="marking"
+        )
+    if kind != "incidents" and (date_from or date_to):
+        raise ValidationFailed("Dates filter incidents only.", field="date_from")
+    filters = {
+        k: (v.isoformat() if isinstance(v, date) else v)
+        for k, v in {
+            "governorate": governorate_code,
+            "from": date_from,
+            "to": date_to,
+            "marking": marking,
+        }.items()
+        if v
+    }
+    rows: list[Any] = []
+    if kind == "incidents":
+        flt = service.IncidentFilter(
+            governorate_code=governorate_code, date_from=date_from, date_to=date_to, marking=marking
+        )
+        while True:
+            page, total = service.list_incidents(
+                db, actor, flt, limit=_EXPORT_PAGE, offset=len(rows)
+            )
+            rows.extend(page)
+            if not page or len(rows) >= total:
+                break
+    else:
+        eflt = service.EntityFilter(
+            kind=ENTITY_KINDS_PLURAL[kind], governorate_code=governorate_code, marking=marking
+        )
+        while True:
+            epage, total = service.list_entities(
+                db, actor, eflt, limit=_EXPORT_PAGE, offset=len(rows)
+            )
+            rows.extend(epage)
+            if not epage or len(rows) >= total:
+                break
+    kept, withheld = exportable(rows)
+    owners = service.owner_slugs(db, {r.owner_org_id for r in kept})
+    if kind == "incidents":
+        data = export_incidents(
+            kept, chosen, owners=owners, involved=involved_labels(db, actor, kept)
+        )
+    else:
+        data = export_entities(kept, chosen, owners=owners, kind=ENTITY_KINDS_PLURAL[kind])
+    unplaced = without_coordinates(kept)
+    audit.record(
+        db,
+        actor,
+        "export",
+        object_type="registry_incident" if kind == "incidents" else "registry_entity",
+        detail={
+            "format": chosen,
+            "kind": kind,
+            "count": len(kept),
+            "filters": filters,
+            "red_withheld": withheld,
+        },
+    )
+    summary: dict[str, object] = {
+        "kind": kind,
+        "format": chosen,
+        "count": len(kept),
+        "without_coordinates": unplaced,
+        "left_out": unplaced if chosen in ("geojson", "kml") else 0,
+        "red_withheld": withheld,
+        "filters": filters,
+    }
+    return data, summary
 
 
 # --------------------------------------------------------------------------------------------

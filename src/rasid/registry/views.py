@@ -927,6 +927,95 @@ def entity_picker(
     return render(request, "registry/_pick.html", {"hits": hits, "target": target})
 
 
+# --- export and screening ------------------------------------------------------------------------
+
+
+@router.get("/registry/export")
+def export_file(
+    request: Request,
+    db: DB,
+    actor: PageActor,
+    kind: str = "incidents",
+    format: str = "csv",
+    governorate: str = "",
+    date_from: str = "",
+    date_to: str = "",
+    marking: str = "",
+) -> Response:
+    from rasid.registry import io as registry_io
+
+    data, summary = registry_io.export_list(
+        db,
+        actor,
+        kind,
+        format,
+        governorate_code=governorate or None,
+        date_from=_day(date_from, "date_from"),
+        date_to=_day(date_to, "date_to"),
+        marking=marking or None,
+    )
+    ext = str(summary["format"])
+    return Response(
+        data,
+        media_type=registry_io.MEDIA_TYPES[ext],
+        headers={
+            "Content-Disposition": f'attachment; filename="rasid-{kind}.{ext}"',
+            "X-Record-Count": str(summary["count"]),
+            "X-Red-Withheld": str(summary["red_withheld"]),
+        },
+    )
+
+
+@router.get("/registry/screen")
+def screen_page(request: Request, actor: PageActor) -> Response:
+    return render(request, "registry/screen.html", {"results": None})
+
+
+@router.post("/registry/screen")
+async def screen_upload(request: Request, db: DB, actor: PageActor) -> Response:
+    from rasid.audit import service as audit
+    from rasid.registry import io as registry_io
+
+    form = await request.form()
+    upload = form.get("file")
+    output = str(form.get("output") or "page")
+    try:
+        if upload is None or isinstance(upload, str) or not upload.filename:
+            raise ValidationFailed("Choose a CSV or XLSX file.", field="file")
+        data = await upload.read()
+        if len(data) > 20 * 1024 * 1024:
+            raise ValidationFailed("The file is larger than 20 MB.", field="file")
+        name = upload.filename
+        table = (
+            registry_io.parse_xlsx(data, name)
+            if name.lower().endswith(".xlsx")
+            else registry_io.parse_csv(data, name)
+        )
+        results = registry_io.screen_table(db, actor, table, top=3)
+        audit.record(
+            db,
+            actor,
+            "screen",
+            object_type="registry_entity",
+            detail={"file": name, "rows": len(results), "output": output},
+        )
+    except RasidError as exc:
+        return render(
+            request,
+            "registry/screen.html",
+            {"results": None, "error_exc": exc, "error_field": exc.field},
+            status_code=exc.status,
+        )
+    if output in ("csv", "xlsx"):
+        payload = registry_io.screen_output(table, results, output, top=3)
+        return Response(
+            payload,
+            media_type=registry_io.MEDIA_TYPES[output],
+            headers={"Content-Disposition": f'attachment; filename="screening-results.{output}"'},
+        )
+    return render(request, "registry/screen.html", {"results": results, "filename": name})
+
+
 # --- duplicates ----------------------------------------------------------------------------------------------
 
 

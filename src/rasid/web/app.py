@@ -221,6 +221,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/registry/search", i18n.N_("Search"), "read", "search"),
             NavItem("/registry/incidents", i18n.N_("Incidents"), "read", "incident"),
             NavItem("/registry/entities", i18n.N_("Records"), "read", "records"),
+            NavItem("/registry/screen", i18n.N_("Screen a list"), "read", "screen"),
             NavItem("/registry/duplicates", i18n.N_("Possible duplicates"), "write", "duplicates"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
