@@ -277,7 +277,7 @@ def test_screening_page_shows_candidates_the_user_may_see(
     page = client.get("/registry/screen")
     upload = (
         "list.csv",
-        "name,dob\nMohammed Abdullah al-Houthi,\nJohn Smith,\n".encode(),
+        b"name,dob\nMohammed Abdullah al-Houthi,\nJohn Smith,\n",
         "text/csv",
     )
     result = client.post(
