@@ -20,6 +20,27 @@ VENDOR = ROOT / "src" / "rasid" / "web" / "static" / "vendor"
 FILES: list[tuple[str, str, str]] = [
     ("htmx.org", "dist/htmx.min.js", "htmx/htmx.min.js"),
     ("htmx.org", "LICENSE", "htmx/LICENSE"),
+    # Map (js/map.js): Leaflet with no tile layer; the basemap is Natural Earth country polygons
+    # (world-atlas TopoJSON) turned into GeoJSON in the browser by topojson-client.
+    ("leaflet", "dist/leaflet.js", "leaflet/leaflet.js"),
+    ("leaflet", "dist/leaflet.js.map", "leaflet/leaflet.js.map"),
+    ("leaflet", "dist/leaflet.css", "leaflet/leaflet.css"),
+    ("leaflet", "dist/images/layers.png", "leaflet/images/layers.png"),
+    ("leaflet", "dist/images/layers-2x.png", "leaflet/images/layers-2x.png"),
+    ("leaflet", "dist/images/marker-icon.png", "leaflet/images/marker-icon.png"),
+    ("leaflet", "dist/images/marker-icon-2x.png", "leaflet/images/marker-icon-2x.png"),
+    ("leaflet", "dist/images/marker-shadow.png", "leaflet/images/marker-shadow.png"),
+    ("leaflet", "LICENSE", "leaflet/LICENSE"),
+    ("topojson-client", "dist/topojson-client.min.js", "topojson-client/topojson-client.min.js"),
+    ("topojson-client", "LICENSE", "topojson-client/LICENSE"),
+    # 50m (~740 KiB) is loaded first; 10m (~3.5 MiB) only once the map is zoomed in to 7 or more,
+    # where the 50m coastline of the Red Sea and the Gulf of Aden is visibly too coarse.
+    ("world-atlas", "countries-50m.json", "world-atlas/countries-50m.json"),
+    ("world-atlas", "countries-10m.json", "world-atlas/countries-10m.json"),
+    ("world-atlas", "LICENSE", "world-atlas/LICENSE"),
+    # Link chart (js/linkchart.js).
+    ("cytoscape", "dist/cytoscape.min.js", "cytoscape/cytoscape.min.js"),
+    ("cytoscape", "LICENSE", "cytoscape/LICENSE"),
 ]
 
 # Fontsource packages and the weights the stylesheet uses.

@@ -199,7 +199,7 @@ def test_newcomer_admin_enrols_mfa_creates_org_and_user_and_finds_them_audited(
     page.fill("#f-action", "create")
     page.click("#audit-filters button[type=submit]")  # htmx swaps the results in place
     page.wait_for_url("**/audit?*user=admin*")
-    page.wait_for_function("document.querySelectorAll('#audit-table tr[data-seq]').length == 2")
+    page.wait_for_selector("#audit-table tr[data-seq] >> nth=1")
     text = page.inner_text("#audit-table")
     assert text.count("create") >= 2 and "organisation" in text and "user" in text
     page.screenshot(path=str(SHOTS / "audit-en.png"), full_page=True)
@@ -211,3 +211,117 @@ def test_wrong_password_message_in_arabic(page: Any, server: str) -> None:
     page.wait_for_selector("#form-error")
     assert re.search("غير صحيحة", page.inner_text("#form-error"))
     assert page.get_attribute("html", "dir") == "rtl"
+
+
+def _seed_registry(world: World) -> dict[str, int]:
+    from datetime import date
+
+    from rasid.registry import service
+    from rasid.registry.schemas import EntityIn, IncidentIn, InvolvementIn, LinkIn, NameIn
+
+    ids: dict[str, int] = {}
+    with world.factory.begin() as db:
+        analyst = world.actor("analyst")
+        person, _ = service.create_entity(
+            db,
+            analyst,
+            EntityIn(
+                kind="person",
+                marking="TLP:GREEN",
+                names=[NameIn(name="محمد عبدالله الحوثي", name_type="as_written")],
+            ),
+        )
+        brother, _ = service.create_entity(
+            db,
+            analyst,
+            EntityIn(
+                kind="person",
+                marking="TLP:GREEN",
+                names=[NameIn(name="يحيى عبدالله الحوثي", name_type="as_written")],
+            ),
+        )
+        cousin, _ = service.create_entity(
+            db,
+            analyst,
+            EntityIn(
+                kind="person",
+                marking="TLP:GREEN",
+                names=[NameIn(name="علي حسين الحوثي", name_type="as_written")],
+            ),
+        )
+        service.create_link(
+            db,
+            analyst,
+            LinkIn(
+                source_id=person.id,
+                target_id=brother.id,
+                link_type="relative_of",
+                marking="TLP:GREEN",
+            ),
+        )
+        service.create_link(
+            db,
+            analyst,
+            LinkIn(
+                source_id=brother.id,
+                target_id=cousin.id,
+                link_type="relative_of",
+                marking="TLP:GREEN",
+            ),
+        )
+        for day, (lat, lon) in enumerate([(16.94, 43.76), (15.35, 44.2), (14.8, 42.95)], start=1):
+            service.create_incident(
+                db,
+                analyst,
+                IncidentIn(
+                    title=f"حادثة {day}",
+                    event_date=date(2024, day, 10),
+                    marking="TLP:GREEN",
+                    lat=lat,
+                    lon=lon,
+                    involvements=[InvolvementIn(entity_id=person.id, role="suspect")],
+                ),
+            )
+        ids = {"person": person.id, "brother": brother.id, "cousin": cousin.id}
+    return ids
+
+
+def test_registry_pages_map_timeline_chart_and_search_in_chromium(
+    page: Any, server: str, world: World
+) -> None:
+    ids = _seed_registry(world)
+    _login(page, server, "analyst")
+    page.wait_for_selector("main h1")
+    page.goto(server + "/registry/search?q=Muhammad+Abdallah+Al+Huthi")
+    first = page.locator("#results li.result").first
+    assert first.get_attribute("data-id") == str(ids["person"])
+    assert first.locator("mark").count() >= 2  # the matched parts are highlighted
+
+    page.goto(server + "/registry/incidents")
+    page.wait_for_selector(
+        "#incident-map .leaflet-interactive"
+    )  # markers drawn on the offline basemap
+    page.wait_for_selector("#incident-map path.leaflet-interactive >> nth=2")
+    page.wait_for_selector("#incident-timeline svg")
+    page.screenshot(path=str(SHOTS / "incidents-ar.png"), full_page=True)
+
+    page.goto(server + f"/registry/entities/{ids['person']}/chart")
+    page.wait_for_selector("#linkchart canvas")
+    items = page.locator("#linkchart li.rasid-lc-item")
+    page.wait_for_selector(f'#linkchart li.rasid-lc-item[data-node-id="e{ids["brother"]}"]')
+    assert items.count() == 2  # the person and the brother; the cousin is two hops away
+    # expand the brother from the accessible node list: the cousin appears
+    page.click(
+        f'#linkchart li.rasid-lc-item[data-node-id="e{ids["brother"]}"] button.rasid-lc-expand'
+    )
+    page.wait_for_selector(f'#linkchart li.rasid-lc-item[data-node-id="e{ids["cousin"]}"]')
+    assert items.count() == 3
+    page.screenshot(path=str(SHOTS / "linkchart-ar.png"))
+
+    page.goto(server + "/registry/incidents/new")
+    page.wait_for_selector("#pick-map .leaflet-container, #pick-map.leaflet-container")
+    page.locator("#pick-map").click(position={"x": 200, "y": 150})
+    assert page.input_value("#f-lat") and page.input_value("#f-lon")
+    page.select_option("#f-governorate_code", "YE-SD")
+    page.wait_for_selector("#f-district_id option >> nth=5", state="attached")  # htmx loaded them
+    _only_own_server(page, server)
