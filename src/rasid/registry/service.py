@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, or_, select
+from sqlalchemy import ColumnElement, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from rasid.access import service as access
@@ -170,13 +170,19 @@ def _plain(value: Any) -> Any:
     return value.isoformat() if isinstance(value, date) else value
 
 
-def entity_snapshot(db: Session, entity: Entity) -> dict[str, Any]:
+def entity_snapshot(db: Session, entity: Entity, grants: Grants | None = None) -> dict[str, Any]:
     data = {f: _plain(getattr(entity, f)) for f in _ENTITY_FIELDS}
     data["names"] = [
         {"name": n.name, "script": n.script, "name_type": n.name_type} for n in entity.names
     ]
     data["identifiers"] = [{"kind": i.kind, "value": i.value} for i in entity.identifiers]
-    orgs, users = access.grants_for(db, Entity, entity.id)
+    if grants is None:
+        orgs, users = access.grants_for(db, Entity, entity.id)
+    else:
+        orgs, users = (
+            sorted(set(grants.org_ids) - {entity.owner_org_id}),
+            sorted(set(grants.user_ids)),
+        )
     data["releasable_to"], data["recipients"] = orgs, users
     return data
 
@@ -232,9 +238,14 @@ def _reindex(db: Session, object_type: str, object_id: int, texts: list[str]) ->
     for text in texts:
         if text.strip():
             terms |= names.index_terms(text)
-    db.add_all(
-        SearchTerm(object_type=object_type, object_id=object_id, term=t[:80]) for t in sorted(terms)
-    )
+    if terms:  # a core insert: tens of rows per record, no need for the unit of work
+        db.execute(
+            insert(SearchTerm),
+            [
+                {"object_type": object_type, "object_id": object_id, "term": t[:80]}
+                for t in sorted(terms)
+            ],
+        )
 
 
 def reindex_entity(db: Session, entity: Entity) -> None:
@@ -460,7 +471,7 @@ def create_entity(db: Session, actor: Actor, data: EntityIn) -> tuple[Entity, li
     db.flush()
     access.set_grants(db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "entity", entity.id, entity_names(entity))
-    snap = entity_snapshot(db, entity)
+    snap = entity_snapshot(db, entity, grants)
     save_version(db, actor, "entity", entity.id, 1, "create", snap)
     audit.record_change(db, actor, "create", "registry_entity", entity.id, None, snap)
     return entity, warnings
@@ -494,7 +505,7 @@ def update_entity(
     db.flush()
     access.set_grants(db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids)
     _reindex(db, "entity", entity.id, entity_names(entity))
-    after = entity_snapshot(db, entity)
+    after = entity_snapshot(db, entity, grants)
     save_version(db, actor, "entity", entity.id, entity.version, "update", after)
     audit.record_change(db, actor, "update", "registry_entity", entity.id, before, after)
     return entity, warnings
