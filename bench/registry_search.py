@@ -162,9 +162,9 @@ def bulk_load(
                     rng.choice(FAMILY),
                 )
                 ar = " ".join(p[0] for p in (given, father, grand, family))
-                latin = " ".join(
-                    p[1] for p in (given, father, family)
-                )  # the Latin list drops the grandfather
+                # every second query leaves the grandfather out, as many lists do
+                kept = (given, father, grand, family) if pid % 2 else (given, father, family)
+                latin = " ".join(p[1] for p in kept)
                 marking = "TLP:AMBER" if pid % 3 else "TLP:GREEN"
                 ent_rows.append(
                     {
