@@ -303,3 +303,68 @@ def test_screening_page_shows_candidates_the_user_may_see(
     assert csv_out.headers["content-type"].startswith(
         "text/csv"
     ) and "match_1_id" in csv_out.content.decode("utf-8-sig")
+
+
+def test_source_documents_are_checked_stored_outside_the_database_and_read_with_access(
+    world: World, client: TestClient, factory: sessionmaker[Session], settings: Settings
+) -> None:
+    from sqlalchemy import select
+
+    from rasid.audit.models import AuditEntry
+
+    login(client, "analyst")
+    form = client.get("/registry/incidents/new")
+    fields = {
+        "csrf_token": csrf_from(form.text),
+        "title": "بلاغ مع وثيقة",
+        "event_date": "2024-02-01",
+        "source_0_description": "تقرير الشرطة",
+        "source_0_reliability": "B",
+        "source_0_credibility": "2",
+        "marking": "TLP:AMBER",
+    }
+    fake = client.post(
+        "/registry/incidents",
+        data=fields,
+        files={"source_0_file": ("report.pdf", b"MZ\x90\x00 not a pdf", "application/pdf")},
+    )
+    assert fake.status_code == 422 and "report.pdf" in fake.text
+    pdf = b"%PDF-1.4\n% a tiny document\n"
+    made = client.post(
+        "/registry/incidents",
+        data=fields,
+        files={"source_0_file": ("تقرير.pdf", pdf, "application/pdf")},
+        follow_redirects=True,
+    )
+    assert made.status_code == 200 and "تقرير.pdf" in made.text
+    link = re.search(r'href="(/registry/incidents/(\d+)/sources/\d+/attachment)"', made.text)
+    assert link
+    stored = list((settings.data_dir / "attachments").rglob("*"))
+    assert any(
+        p.is_file() and p.read_bytes() == pdf for p in stored
+    )  # on disk, not in the database
+    download = client.get(link.group(1))
+    assert download.content == pdf and download.headers["content-type"] == "application/pdf"
+    assert "attachment" in download.headers["content-disposition"]
+    # an edit that keeps the source keeps its document
+    edit = client.get(f"/registry/incidents/{link.group(2)}/edit")
+    client.post(
+        f"/registry/incidents/{link.group(2)}",
+        data=fields
+        | {"csrf_token": csrf_from(edit.text), "title": "بلاغ مع وثيقة (معدل)", "version": "1"},
+    )
+    again = re.search(
+        r'href="(/registry/incidents/\d+/sources/\d+/attachment)"',
+        client.get(f"/registry/incidents/{link.group(2)}").text,
+    )
+    assert again and client.get(again.group(1)).content == pdf
+    login(client, "partner")  # AMBER, not released: no document either
+    assert client.get(link.group(1)).status_code == 404
+    with factory() as db:
+        reads = db.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "registry_incident_source")
+        ).all()
+        assert [r.username for r in reads] == [
+            "analyst",
+            "analyst",
+        ]  # the partner's try was refused

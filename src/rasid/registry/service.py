@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import ColumnElement, delete, func, insert, or_, select
@@ -21,6 +22,7 @@ from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, NotFound, ValidationFailed
 from rasid.identity.models import Organisation, User
+from rasid.registry import attachments as attachment_store
 from rasid.registry import gazetteer, names, taxonomy
 from rasid.registry.models import (
     Entity,
@@ -590,7 +592,12 @@ def _visible_entity_ids(db: Session, actor: Actor, ids: set[int]) -> set[int]:
 
 
 def _apply_incident_fields(
-    db: Session, actor: Actor, incident: Incident, data: IncidentIn
+    db: Session,
+    actor: Actor,
+    incident: Incident,
+    data: IncidentIn,
+    attachments: list[attachment_store.Upload] | None = None,
+    storage: Path | None = None,
 ) -> list[str]:
     warnings: list[str] = []
     title = " ".join(data.title.split())
@@ -645,6 +652,8 @@ def _apply_incident_fields(
         data.narrative_ar.strip(),
         data.narrative_en.strip(),
     )
+    previous = {s.description: s for s in incident.sources} if incident.id else {}
+    uploads = {u.index: u for u in (attachments or [])}
     sources = []
     for i, src in enumerate(data.sources):
         if not src.description.strip():
@@ -652,11 +661,30 @@ def _apply_incident_fields(
                 "A source needs a description.", field=f"sources.{i}.description"
             )
         rel = check_grade(src.reliability, src.credibility, f"sources.{i}")
-        sources.append(
-            IncidentSource(
-                description=src.description.strip(), reliability=rel, credibility=src.credibility
-            )
+        row = IncidentSource(
+            description=src.description.strip(), reliability=rel, credibility=src.credibility
         )
+        kept = previous.get(row.description)
+        if kept is not None and kept.attachment_path:  # an edit keeps the document of a kept source
+            row.attachment_name, row.attachment_path = kept.attachment_name, kept.attachment_path
+            row.attachment_type = kept.attachment_type
+        if i in uploads:
+            if storage is None:
+                raise ValidationFailed(
+                    "Attachments cannot be stored here.", field=f"sources.{i}.attachment"
+                )
+            stored = attachment_store.store(storage, uploads[i])
+            row.attachment_name, row.attachment_path, row.attachment_type = (
+                stored.name,
+                stored.path,
+                stored.media_type,
+            )
+        sources.append(row)
+    for index in uploads:
+        if index >= len(data.sources):
+            raise ValidationFailed(
+                "A file was attached to an empty source.", field=f"sources.{index}.attachment"
+            )
     incident.sources = sources
     wanted = {inv.entity_id for inv in data.involvements}
     visible = _visible_entity_ids(db, actor, wanted)
@@ -690,7 +718,15 @@ def _incident_texts(incident: Incident) -> list[str]:
     return [incident.title, incident.location_name, incident.ref]
 
 
-def create_incident(db: Session, actor: Actor, data: IncidentIn) -> tuple[Incident, list[str]]:
+def create_incident(
+    db: Session,
+    actor: Actor,
+    data: IncidentIn,
+    *,
+    attachments: list[attachment_store.Upload] | None = None,
+    storage: Path | None = None,
+) -> tuple[Incident, list[str]]:
+    """A new incident; ``attachments`` are source documents stored under ``storage``."""
     require_write(actor)
     owner = _owner_org(actor)
     grants = resolve_marking(db, actor, data)
@@ -701,7 +737,7 @@ def create_incident(db: Session, actor: Actor, data: IncidentIn) -> tuple[Incide
         created_by=actor.user_id,
         updated_by=actor.user_id,
     )
-    warnings = _apply_incident_fields(db, actor, incident, data)
+    warnings = _apply_incident_fields(db, actor, incident, data, attachments, storage)
     db.add(incident)
     db.flush()
     if not incident.ref:
@@ -720,6 +756,9 @@ def update_incident(
     incident_id: int,
     data: IncidentIn,
     expected_version: int | None = None,
+    *,
+    attachments: list[attachment_store.Upload] | None = None,
+    storage: Path | None = None,
 ) -> tuple[Incident, list[str]]:
     require_write(actor)
     incident = get_incident(db, actor, incident_id, audit_read=False)
@@ -732,7 +771,7 @@ def update_incident(
         )
     before = incident_snapshot(db, incident)
     grants = resolve_marking(db, actor, data)
-    warnings = _apply_incident_fields(db, actor, incident, data)
+    warnings = _apply_incident_fields(db, actor, incident, data, attachments, storage)
     incident.marking = grants.marking
     incident.version += 1
     incident.updated_at = utcnow()

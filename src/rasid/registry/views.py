@@ -16,7 +16,7 @@ from rasid.core import i18n
 from rasid.core.actor import Actor
 from rasid.core.errors import RasidError, ValidationFailed
 from rasid.identity import service as identity
-from rasid.registry import gazetteer, names, service, taxonomy
+from rasid.registry import attachments, gazetteer, names, service, taxonomy
 from rasid.registry import merge as merge_service
 from rasid.registry import search as search_service
 from rasid.registry.models import ENTITY_KINDS, Entity, Incident
@@ -29,7 +29,7 @@ from rasid.registry.schemas import (
     NameIn,
     SourceIn,
 )
-from rasid.web.deps import DB, PageActor
+from rasid.web.deps import DB, PageActor, settings_of
 from rasid.web.templating import environment, render
 
 router = APIRouter(include_in_schema=False)
@@ -379,6 +379,7 @@ def _incident_as_form(db: DB, actor: Actor, incident: Incident) -> dict[str, Any
         form[f"source_{i}_description"] = src.description
         form[f"source_{i}_reliability"] = src.reliability
         form[f"source_{i}_credibility"] = src.credibility
+        form[f"source_{i}_attachment"] = src.attachment_name
     for i, (inv, _entity) in enumerate(service.visible_involvements(db, actor, incident)[:6]):
         form[f"involvement_{i}_entity"] = inv.entity_id
         form[f"involvement_{i}_role"] = inv.role
@@ -399,22 +400,41 @@ def incident_new(request: Request, db: DB, actor: PageActor) -> Response:
     )
 
 
+async def _uploads(form: FormData) -> list[attachments.Upload]:
+    out: list[attachments.Upload] = []
+    for i in range(3):
+        value = form.get(f"source_{i}_file")
+        if value is not None and not isinstance(value, str) and value.filename:
+            out.append(
+                attachments.Upload(i, value.filename, await value.read(attachments.MAX_BYTES + 1))
+            )
+    return out
+
+
 @router.post("/registry/incidents")
 async def incident_create(request: Request, db: DB, actor: PageActor) -> Response:
     form = await request.form()
-    return _save_incident(request, db, actor, form, None)
+    return _save_incident(request, db, actor, form, None, await _uploads(form))
 
 
 def _save_incident(
-    request: Request, db: DB, actor: Actor, form: FormData, incident_id: int | None
+    request: Request,
+    db: DB,
+    actor: Actor,
+    form: FormData,
+    incident_id: int | None,
+    uploads: list[attachments.Upload] | None = None,
 ) -> Response:
     raw: dict[str, Any] = {k: str(v) for k, v in form.items()}
     raw["releasable_to"] = [str(v) for v in form.getlist("releasable_to")]
     action = "/registry/incidents" if incident_id is None else f"/registry/incidents/{incident_id}"
     try:
         data, raw = _incident_from_form(form)
+        storage = settings_of(request).data_dir / "attachments"
         if incident_id is None:
-            incident, warnings = service.create_incident(db, actor, data)
+            incident, warnings = service.create_incident(
+                db, actor, data, attachments=uploads, storage=storage
+            )
         else:
             incident, warnings = service.update_incident(
                 db,
@@ -422,6 +442,8 @@ def _save_incident(
                 incident_id,
                 data,
                 expected_version=_int(str(form.get("version") or ""), "version"),
+                attachments=uploads,
+                storage=storage,
             )
     except RasidError as exc:
         db.rollback()
@@ -522,7 +544,45 @@ def incident_edit(incident_id: int, request: Request, db: DB, actor: PageActor) 
 @router.post("/registry/incidents/{incident_id}")
 async def incident_update(incident_id: int, request: Request, db: DB, actor: PageActor) -> Response:
     form = await request.form()
-    return _save_incident(request, db, actor, form, incident_id)
+    return _save_incident(request, db, actor, form, incident_id, await _uploads(form))
+
+
+@router.get("/registry/incidents/{incident_id}/sources/{source_id}/attachment")
+def source_attachment(
+    incident_id: int, source_id: int, request: Request, db: DB, actor: PageActor
+) -> Response:
+    """A source document, to those who may read the incident (the read is audited)."""
+    from fastapi.responses import FileResponse
+
+    incident = service.get_incident(db, actor, incident_id)
+    source = next((s for s in incident.sources if s.id == source_id and s.attachment_path), None)
+    if source is None:
+        from starlette.exceptions import HTTPException
+
+        raise HTTPException(404)
+    path = attachments.open_path(
+        settings_of(request).data_dir / "attachments", source.attachment_path
+    )
+    from rasid.audit import service as audit
+
+    audit.record(
+        db,
+        actor,
+        "read",
+        object_type="registry_incident_source",
+        object_id=source.id,
+        detail={
+            "incident": incident.id,
+            "file": source.attachment_name,
+            "marking": incident.marking,
+        },
+    )
+    return FileResponse(
+        path,
+        media_type=source.attachment_type,
+        filename=source.attachment_name,
+        content_disposition_type="attachment",
+    )
 
 
 @router.get("/registry/gazetteer/districts")
