@@ -216,8 +216,7 @@ def update_entity(
     return entity_out(db, entity, warnings)
 
 
-@router.get("/entities/{entity_id}/versions", response_model=list[VersionOut])
-def entity_versions(entity_id: int, db: DB, actor: ApiActor) -> list[VersionOut]:
+def _versions(db: Session, actor: Actor, object_type: str, object_id: int) -> list[VersionOut]:
     return [
         VersionOut(
             version=v.version,
@@ -226,8 +225,13 @@ def entity_versions(entity_id: int, db: DB, actor: ApiActor) -> list[VersionOut]
             username=v.username,
             data=json.loads(v.data),
         )
-        for v in service.versions(db, actor, "entity", entity_id)
+        for v in service.versions(db, actor, object_type, object_id)
     ]
+
+
+@router.get("/entities/{entity_id}/versions", response_model=list[VersionOut])
+def entity_versions(entity_id: int, db: DB, actor: ApiActor) -> list[VersionOut]:
+    return _versions(db, actor, "entity", entity_id)
 
 
 @router.get("/entities/{entity_id}/links", response_model=list[LinkOut])
@@ -310,16 +314,7 @@ def update_incident(
 
 @router.get("/incidents/{incident_id}/versions", response_model=list[VersionOut])
 def incident_versions(incident_id: int, db: DB, actor: ApiActor) -> list[VersionOut]:
-    return [
-        VersionOut(
-            version=v.version,
-            action=v.action,
-            at=v.at,
-            username=v.username,
-            data=json.loads(v.data),
-        )
-        for v in service.versions(db, actor, "incident", incident_id)
-    ]
+    return _versions(db, actor, "incident", incident_id)
 
 
 # --- map, chart, duplicates and merges ------------------------------------------------------------
