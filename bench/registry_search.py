@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 
 from rasid.core.actor import system_actor
 from rasid.core.db import make_engine, make_session_factory, utcnow
-from rasid.core.migrate import upgrade
+from rasid.core.migrate import analyze, upgrade
 from rasid.identity import service as identity
 from rasid.registry import names
 from rasid.registry import search as search_service
@@ -286,8 +286,7 @@ def main() -> None:
     started = time.perf_counter()
     Index(term_index.name, *term_index.expressions).create(engine)
     index_seconds = time.perf_counter() - started
-    with engine.begin() as conn:
-        conn.execute(text("ANALYZE"))  # as after any bulk import
+    analyze(engine)  # as `rasid db optimize` after any bulk import (VACUUM ANALYZE on PostgreSQL)
     with factory() as db:
         actor = identity.actor_for_username(db, "bench", via="bench")
     baseline: list[float] = []

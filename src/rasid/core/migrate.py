@@ -27,10 +27,16 @@ def upgrade(database_url: str, revision: str = "head") -> None:
 def analyze(engine: Engine) -> None:
     """Refresh the planner's statistics (after an upgrade or a bulk import).
 
-    SQLite in particular needs them: without them it may scan a whole index for a search.
+    SQLite needs them or it may scan a whole index for a search. On PostgreSQL this is
+    ``VACUUM ANALYZE``, which also sets the visibility map so that the search-term index is
+    read index-only (autovacuum does the same, later).
     """
     from sqlalchemy import text
 
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+        return
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))
 
