@@ -85,12 +85,14 @@ def can_see(db: Session, actor: Actor, model: type[Protected], row_id: int) -> b
     return db.scalar(stmt) is not None
 
 
-def get_visible(db: Session, actor: Actor, model: type[P], row_id: int) -> P:
+def get_visible(
+    db: Session, actor: Actor, model: type[P], row_id: int, *, audit_read: bool = True
+) -> P:
     """Fetch one row for ``actor`` or raise 404 — whether it is missing or hidden.
 
     A hidden row raises the same error as a missing one (existence is itself secret)
-    but the refusal is audited. A visible AMBER, AMBER+STRICT or RED row is audited as
-    a read.
+    but the refusal is always audited. A visible AMBER, AMBER+STRICT or RED row is audited
+    as a read unless ``audit_read`` is off (a lookup on the way to another audited act).
     """
     row: P | None = db.scalar(visible(actor, model).where(model.id == row_id))
     object_type = model.__access_type__
@@ -104,7 +106,7 @@ def get_visible(db: Session, actor: Actor, model: type[P], row_id: int) -> P:
                 "outcome": "refused",
             }
         raise error
-    if row.marking in AUDITED_READ_MARKINGS:
+    if audit_read and row.marking in AUDITED_READ_MARKINGS:
         audit.record(
             db,
             actor,

@@ -1137,14 +1137,20 @@ def _begin_for_savepoints(db: Session) -> None:
             conn.exec_driver_sql("BEGIN")
 
 
-def _existing_refs(db: Session, org_id: int, refs: Iterable[str]) -> set[str]:
+def _existing_refs(db: Session, actor: Actor, org_id: int, refs: Iterable[str]) -> set[str]:
+    """References already used by the organisation's incidents that the importer may see
+    (a hidden incident's reference is not revealed by skipping the row)."""
     wanted = sorted({r for r in refs if r})
     found: set[str] = set()
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
         found |= set(
             db.scalars(
-                select(Incident.ref).where(Incident.owner_org_id == org_id, Incident.ref.in_(chunk))
+                select(Incident.ref).where(
+                    Incident.owner_org_id == org_id,
+                    Incident.ref.in_(chunk),
+                    access.visible_filter(actor, Incident),
+                )
             )
         )
     return found
@@ -1174,7 +1180,7 @@ class _Importer:
             key_column = "ref" if self.kind == "incidents" else "event_id_cnty"
             refs = (self.cols.get(row, key_column) for row in self.table.rows)
             assert self.actor.org_id is not None
-            self.existing = _existing_refs(self.db, self.actor.org_id, refs)
+            self.existing = _existing_refs(self.db, self.actor, self.actor.org_id, refs)
 
     def _group_cache(self) -> dict[str, int]:
         if self.groups is None:

@@ -17,10 +17,11 @@ from sqlalchemy import delete, or_, select, update
 from sqlalchemy.orm import Session
 
 from rasid.access import service as access
+from rasid.access.markings import AMBER, MARKINGS, RED
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
-from rasid.core.errors import NotFound, ValidationFailed
+from rasid.core.errors import Forbidden, NotFound, ValidationFailed
 from rasid.registry import names, service
 from rasid.registry import search as search_service
 from rasid.registry.models import (
@@ -156,12 +157,14 @@ def review_queue(db: Session, actor: Actor, *, limit: int = 100) -> list[Pair]:
 
 
 def dismiss(db: Session, actor: Actor, candidate_id: int) -> None:
-    pair = db.get(DuplicateCandidate, candidate_id)
-    if pair is None:
-        raise NotFound("No duplicate pair with id %(id)s.", id=candidate_id)
-    for entity_id in (pair.entity_a, pair.entity_b):
-        service.get_entity(db, actor, entity_id, audit_read=False)
     service.require_write(actor)
+    pair = db.get(DuplicateCandidate, candidate_id)
+    pair_ids = {pair.entity_a, pair.entity_b} if pair is not None else set()
+    owned = db.scalars(access.visible(actor, Entity).where(Entity.id.in_(pair_ids))).all()
+    if pair is None or len(owned) < 2:  # a pair holding a hidden record answers like a missing pair
+        raise NotFound("No duplicate pair with id %(id)s.", id=candidate_id)
+    if not actor.is_system and any(e.owner_org_id != actor.org_id for e in owned):
+        raise Forbidden("Only the owner organisation can change this record.")
     pair.status = "dismissed"
     audit.record(
         db,
@@ -182,6 +185,7 @@ def merge(db: Session, actor: Actor, survivor_id: int, duplicate_id: int) -> Mer
     duplicate = _owned(db, actor, duplicate_id, "duplicate_id")
     if survivor.kind != duplicate.kind:
         raise ValidationFailed("Only records of the same kind can be merged.", field="duplicate_id")
+    _check_no_downgrade(db, survivor, duplicate)
     before_survivor = service.entity_snapshot(db, survivor)
     before_duplicate = service.entity_snapshot(db, duplicate)
     moved: dict[str, Any] = {
@@ -288,7 +292,12 @@ def merge(db: Session, actor: Actor, survivor_id: int, duplicate_id: int) -> Mer
 def undo(db: Session, actor: Actor, merge_id: int) -> Merge:
     service.require_write(actor)
     record = db.get(Merge, merge_id)
-    if record is None or record.undone_at is not None:
+    both = {record.survivor_id, record.merged_id} if record is not None else set()
+    seen = db.scalars(
+        select(Entity.id).where(Entity.id.in_(both), access.visible_filter(actor, Entity))
+    ).all()
+    if record is None or record.undone_at is not None or len(seen) < 2:
+        # a merge touching a record the user may not see answers like a missing one
         raise NotFound("No merge with id %(id)s to undo.", id=merge_id)
     survivor = _owned(db, actor, record.survivor_id, "survivor_id")
     duplicate = db.get(Entity, record.merged_id)
@@ -359,10 +368,43 @@ def undo(db: Session, actor: Actor, merge_id: int) -> Merge:
 
 
 def merges_of(db: Session, actor: Actor, entity_id: int) -> list[Merge]:
+    """Merges into this record, of records the reader may see."""
     service.get_entity(db, actor, entity_id, audit_read=False)
-    return list(
-        db.scalars(select(Merge).where(Merge.survivor_id == entity_id).order_by(Merge.at.desc()))
+    rows = db.scalars(
+        select(Merge).where(Merge.survivor_id == entity_id).order_by(Merge.at.desc())
+    ).all()
+    visible = set(
+        db.scalars(
+            select(Entity.id).where(
+                Entity.id.in_({m.merged_id for m in rows}), access.visible_filter(actor, Entity)
+            )
+        )
     )
+    return [m for m in rows if m.merged_id in visible]
+
+
+_RANK = {m: i for i, m in enumerate(MARKINGS)}  # CLEAR < GREEN < AMBER < AMBER+STRICT < RED
+
+
+def _check_no_downgrade(db: Session, survivor: Entity, duplicate: Entity) -> None:
+    """A merge must not make the duplicate's names and identifiers visible to more people."""
+    wider = _RANK[duplicate.marking] > _RANK[survivor.marking]
+    if not wider and duplicate.marking == survivor.marking and survivor.marking in (AMBER, RED):
+        s_orgs, s_users = access.grants_for(db, Entity, survivor.id)
+        d_orgs, d_users = access.grants_for(db, Entity, duplicate.id)
+        wider = (
+            not set(s_orgs) <= set(d_orgs)
+            if survivor.marking == AMBER
+            else not set(s_users) <= set(d_users)
+        )
+    if wider:
+        raise ValidationFailed(
+            "Record %(id)s is more restricted (%(marking)s) than the record it would be merged into: "
+            "merge the other way round, or restrict the survivor first.",
+            field="duplicate_id",
+            id=duplicate.id,
+            marking=duplicate.marking,
+        )
 
 
 def _owned(db: Session, actor: Actor, entity_id: int, field: str) -> Entity:
@@ -371,10 +413,7 @@ def _owned(db: Session, actor: Actor, entity_id: int, field: str) -> Entity:
         raise ValidationFailed("No record with id %(id)s.", field=field, id=entity_id)
     if entity.merged_into_id is not None:
         raise ValidationFailed(
-            "Record %(id)s is already merged into %(other)s.",
-            field=field,
-            id=entity_id,
-            other=entity.merged_into_id,
+            "Record %(id)s is already merged into another record.", field=field, id=entity_id
         )
     if not actor.is_system and entity.owner_org_id != actor.org_id:
         raise ValidationFailed(

@@ -77,7 +77,11 @@ def _entity_conditions(actor: Actor, flt: SearchFilter) -> list[ColumnElement[bo
         conds.append(Entity.marking == flt.marking)
     if flt.date_from or flt.date_to:
         # An entity is in a date range when one of its incidents is.
-        inc = select(Involvement.entity_id).join(Incident, Incident.id == Involvement.incident_id)
+        inc = (
+            select(Involvement.entity_id)
+            .join(Incident, Incident.id == Involvement.incident_id)
+            .where(access.visible_filter(actor, Incident))  # hidden incidents' dates stay secret
+        )
         if flt.date_from:
             inc = inc.where(Incident.event_date >= flt.date_from)
         if flt.date_to:

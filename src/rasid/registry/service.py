@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -514,24 +514,20 @@ def update_entity(
 
 
 def get_entity(db: Session, actor: Actor, entity_id: int, *, audit_read: bool = True) -> Entity:
-    """One visible entity; a merged one resolves to its survivor."""
-    if audit_read:
-        entity = access.get_visible(db, actor, Entity, entity_id)
-    else:
-        found = db.scalar(access.visible(actor, Entity).where(Entity.id == entity_id))
-        if found is None:
-            raise NotFound("No %(type)s with id %(id)s.", type="registry_entity", id=entity_id)
-        entity = found
+    """One visible entity; a merged one resolves to its survivor.
+
+    A record merged into one the user may not see answers like a missing record, under its
+    own id: the survivor's id is not given away.
+    """
+    entity = access.get_visible(db, actor, Entity, entity_id, audit_read=audit_read)
     hops = 0
     while entity.merged_into_id is not None and hops < 10:
-        entity = (
-            access.get_visible(db, actor, Entity, entity.merged_into_id)
-            if audit_read
-            else (
-                db.scalar(access.visible(actor, Entity).where(Entity.id == entity.merged_into_id))
-                or entity
-            )
+        survivor = db.scalar(
+            access.visible(actor, Entity).where(Entity.id == entity.merged_into_id)
         )
+        if survivor is None:
+            raise NotFound("No %(type)s with id %(id)s.", type="registry_entity", id=entity_id)
+        entity = access.get_visible(db, actor, Entity, survivor.id, audit_read=audit_read)
         hops += 1
     return entity
 
@@ -564,18 +560,52 @@ def list_entities(
     return list(rows), total
 
 
-def versions(db: Session, actor: Actor, object_type: str, object_id: int) -> list[Version]:
+@dataclass(frozen=True)
+class VersionView:
+    version: int
+    action: str
+    at: datetime
+    username: str
+    data: str  # JSON, with what the reader may not see taken out
+
+
+def versions(db: Session, actor: Actor, object_type: str, object_id: int) -> list[VersionView]:
+    """A record's history. Snapshots name other records (involvements, a merge survivor):
+    those the reader may not see are left out, as everywhere else."""
     if object_type == "entity":
-        get_entity(db, actor, object_id)
+        object_id = get_entity(db, actor, object_id).id
     else:
         get_incident(db, actor, object_id)
-    return list(
-        db.scalars(
-            select(Version)
-            .where(Version.object_type == object_type, Version.object_id == object_id)
-            .order_by(Version.version.desc())
-        ).all()
-    )
+    rows = db.scalars(
+        select(Version)
+        .where(Version.object_type == object_type, Version.object_id == object_id)
+        .order_by(Version.version.desc())
+    ).all()
+    snapshots = [json.loads(v.data) for v in rows]
+    named: set[int] = set()
+    for snap in snapshots:
+        named |= {int(i["entity_id"]) for i in snap.get("involvements", [])}
+        if snap.get("merged_into_id"):
+            named.add(int(snap["merged_into_id"]))
+    visible = _visible_entity_ids(db, actor, named)
+    out: list[VersionView] = []
+    for v, snap in zip(rows, snapshots, strict=True):
+        if "involvements" in snap:
+            snap["involvements"] = [
+                i for i in snap["involvements"] if int(i["entity_id"]) in visible
+            ]
+        if snap.get("merged_into_id") and int(snap["merged_into_id"]) not in visible:
+            snap["merged_into_id"] = None
+        out.append(
+            VersionView(
+                v.version,
+                v.action,
+                v.at,
+                v.username,
+                json.dumps(snap, ensure_ascii=False, sort_keys=True),
+            )
+        )
+    return out
 
 
 # --- incidents -------------------------------------------------------------------------------------------
@@ -688,7 +718,8 @@ def _apply_incident_fields(
     incident.sources = sources
     wanted = {inv.entity_id for inv in data.involvements}
     visible = _visible_entity_ids(db, actor, wanted)
-    involvements = []
+    current = {(i.entity_id, i.role): i for i in incident.involvements} if incident.id else {}
+    involvements: list[Involvement] = []
     seen: set[tuple[int, str]] = set()
     for i, inv in enumerate(data.involvements):
         taxonomy.check_term("involvement_role", inv.role, field=f"involvements.{i}.role")
@@ -699,7 +730,19 @@ def _apply_incident_fields(
         if (inv.entity_id, inv.role) in seen:
             continue
         seen.add((inv.entity_id, inv.role))
-        involvements.append(Involvement(entity_id=inv.entity_id, role=inv.role))
+        # an unchanged involvement keeps its row (a new one would collide with it on flush)
+        involvements.append(
+            current.get((inv.entity_id, inv.role))
+            or Involvement(entity_id=inv.entity_id, role=inv.role)
+        )
+    if incident.id:
+        # The editor never saw the involvements of records hidden from them: they stay.
+        shown = _visible_entity_ids(db, actor, {i.entity_id for i in incident.involvements})
+        involvements += [
+            kept
+            for kept in incident.involvements
+            if kept.entity_id not in shown and (kept.entity_id, kept.role) not in seen
+        ]
     incident.involvements = involvements
     return warnings
 
@@ -788,14 +831,7 @@ def update_incident(
 def get_incident(
     db: Session, actor: Actor, incident_id: int, *, audit_read: bool = True
 ) -> Incident:
-    if audit_read:
-        return access.get_visible(db, actor, Incident, incident_id)
-    found: Incident | None = db.scalar(
-        access.visible(actor, Incident).where(Incident.id == incident_id)
-    )
-    if found is None:
-        raise NotFound("No %(type)s with id %(id)s.", type="registry_incident", id=incident_id)
-    return found
+    return access.get_visible(db, actor, Incident, incident_id, audit_read=audit_read)
 
 
 @dataclass(frozen=True)
@@ -809,7 +845,7 @@ class IncidentFilter:
     text: str | None = None
 
 
-def _incident_conditions(flt: IncidentFilter) -> list[ColumnElement[bool]]:
+def _incident_conditions(actor: Actor, flt: IncidentFilter) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = []
     if flt.governorate_code:
         conds.append(Incident.governorate_code == flt.governorate_code)
@@ -823,8 +859,11 @@ def _incident_conditions(flt: IncidentFilter) -> list[ColumnElement[bool]]:
         conds.append(Incident.marking == flt.marking)
     if flt.entity_id:
         conds.append(
+            # only through a record the user may see: a hidden one filters like a missing one
             Incident.id.in_(
-                select(Involvement.incident_id).where(Involvement.entity_id == flt.entity_id)
+                select(Involvement.incident_id)
+                .join(Entity, Entity.id == Involvement.entity_id)
+                .where(Involvement.entity_id == flt.entity_id, access.visible_filter(actor, Entity))
             )
         )
     if flt.text:
@@ -842,7 +881,7 @@ def _incident_conditions(flt: IncidentFilter) -> list[ColumnElement[bool]]:
 def list_incidents(
     db: Session, actor: Actor, flt: IncidentFilter, *, limit: int = 50, offset: int = 0
 ) -> tuple[list[Incident], int]:
-    conds = _incident_conditions(flt)
+    conds = _incident_conditions(actor, flt)
     total = access.count_visible(db, actor, Incident, *conds)
     rows = db.scalars(
         access.visible(actor, Incident)
@@ -932,7 +971,9 @@ def link_snapshot(link: Link) -> dict[str, Any]:
 
 def delete_link(db: Session, actor: Actor, link_id: int) -> None:
     require_write(actor)
-    link = access.get_visible(db, actor, Link, link_id)
+    link = access.get_visible(db, actor, Link, link_id, audit_read=False)
+    if len(_visible_entity_ids(db, actor, {link.source_id, link.target_id})) < 2:
+        raise NotFound("No %(type)s with id %(id)s.", type="registry_link", id=link_id)
     _require_owner(actor, link.owner_org_id)
     before = link_snapshot(link)
     access.set_grants(db, link)
