@@ -364,3 +364,32 @@ def test_api_search_and_entity_routes(
         client.get("/api/v1/search", params={"q": " "}, headers=auth).json()["error"]["field"]
         == "q"
     )
+
+
+def test_updating_an_incident_without_a_reference_keeps_it(
+    world: World, factory: sessionmaker[Session]
+) -> None:
+    with factory.begin() as db:
+        incident, _ = service.create_incident(
+            db,
+            world.actor("analyst"),
+            IncidentIn(title="حادثة", event_date=date(2024, 1, 1), involvements=[]),
+        )
+        ref, inc_id = incident.ref, incident.id
+    with factory.begin() as db:
+        pid, _ = service.create_entity(db, world.actor("analyst"), person("محمد الحوثي"))
+        involved = [InvolvementIn(entity_id=pid.id, role="suspect")]
+        service.update_incident(
+            db,
+            world.actor("analyst"),
+            inc_id,
+            IncidentIn(title="حادثة معدلة", event_date=date(2024, 1, 1), involvements=involved),
+        )
+    with factory.begin() as db:  # saving again with the same involvement keeps its row
+        updated, _ = service.update_incident(
+            db,
+            world.actor("analyst"),
+            inc_id,
+            IncidentIn(title="حادثة معدلة", event_date=date(2024, 1, 1), involvements=involved),
+        )
+        assert updated.ref == ref and len(updated.involvements) == 1

@@ -8,8 +8,10 @@ observer and admin (moi-ct, but not a TLP:RED recipient) through every page, API
 search, pick list, export, screening, duplicate queue, merge, link and update.
 
 Expected visibility is computed here from the rule itself (:func:`sees`), independently of
-``access.visible_filter``. Tests marked ``xfail(strict=True, reason="LEAK: …")`` record a
-real leak: they fail today and will turn into an XPASS error once the leak is fixed.
+``access.visible_filter``. The tests of section 13 each reproduce a leak found in the review
+(entity filter of the incident list/map, incident versions, search date filter, link delete,
+duplicate dismiss, merge/undo, import refs, incident edit, audit gaps); they failed before
+the fixes in ``registry/`` and ``access/`` and now guard against regressions.
 """
 
 from __future__ import annotations
@@ -1055,7 +1057,7 @@ def test_direct_reads_of_hidden_records_are_audited_as_refused(
     assert sorted(audit_refusals(sc.factory)) == sorted(expected)
 
 
-# --- 13. LEAKS: each test below fails today; it is kept, marked xfail(strict), as the record ------
+# --- 13. the leaks found in the review: each test failed before its fix -------------------------
 
 
 def test_incident_list_and_map_filtered_by_a_hidden_record_answer_like_a_missing_record(

@@ -649,7 +649,7 @@ def _apply_incident_fields(
     if data.geo_precision is not None and data.geo_precision not in (1, 2, 3):
         raise ValidationFailed("Geo-precision must be 1, 2 or 3.", field="geo_precision")
     incident.title = title
-    incident.ref = data.ref.strip()
+    incident.ref = data.ref.strip() or (incident.ref or "")  # an update without a ref keeps it
     incident.event_date = data.event_date
     incident.date_precision = data.date_precision
     incident.event_time = data.event_time.strip()
