@@ -206,7 +206,9 @@ def search_page(
             )
             hits = search_service.search(db, actor, q, flt, limit=30)
             if not type or type == "place":
-                places = gazetteer.search_places(q, limit=5, min_score=80.0)
+                places = gazetteer.search_places(
+                    q, limit=5, min_score=90.0, kinds={"governorate", "district"}
+                )
         except RasidError as exc:
             error = exc
     ctx = _common(db, actor) | {
