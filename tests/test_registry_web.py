@@ -38,7 +38,7 @@ def test_search_page_finds_across_scripts_and_highlights(
     page = client.get("/registry/search", params={"q": "Muhammad Abdallah Al Huthi"})
     assert page.status_code == 200 and '<html lang="ar" dir="rtl">' in page.text
     assert f'data-id="{pid}"' in page.text and "<mark>محمد</mark>" in page.text
-    assert "3 of 3 parts" in page.text
+    assert "تطابق 3 من 3 أجزاء من الاسم" in page.text  # the reason, in the page language
 
 
 def test_pages_hide_what_the_marking_hides(

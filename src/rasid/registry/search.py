@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from sqlalchemy import ColumnElement, func, select
@@ -49,6 +49,8 @@ class Hit:
     label: str
     marking: str
     matched_name: str = ""
+    # what the reason says, as data, for the pages to put into words in either language
+    detail: dict[str, object] = field(default_factory=dict)
 
 
 def _identifier_candidates(query: str) -> list[tuple[str, str]]:
@@ -243,6 +245,13 @@ def _name_hits(db: Session, actor: Actor, query: str, flt: SearchFilter) -> list
                 entity.label,
                 entity.marking,
                 name,
+                {
+                    "name_type": name_type,
+                    "matched": len(match.matches),
+                    "parts": len(match.matches) + len(match.unmatched_query),
+                    "extra": len(match.unmatched_record),
+                    "rules": sorted({m.rule for m in match.matches}),
+                },
             )
         )
     return out

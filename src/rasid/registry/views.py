@@ -83,6 +83,15 @@ def _name_type_label(key: str) -> str:
 
 _env.globals["name_type_label"] = _name_type_label
 
+RULE_LABELS = {
+    "same spelling": i18n.N_("same spelling"),
+    "same key": i18n.N_("same letters across scripts"),
+    "same consonants, other vowels": i18n.N_("same consonants, other vowels"),
+    "one edit": i18n.N_("one letter different"),
+    "initial": i18n.N_("initial"),
+}
+_env.globals["rule_label"] = lambda key: i18n.gettext(RULE_LABELS.get(key) or key)
+
 PLACE_KIND_LABELS = {
     "governorate": i18n.N_("governorate"),
     "district": i18n.N_("district"),
