@@ -10,6 +10,14 @@ from rasid.access import models as access_models
 from rasid.audit import models as audit_models
 from rasid.core.db import Base
 from rasid.identity import models as identity_models
+from rasid.intel import models as intel_models
 from rasid.registry import models as registry_models
 
-__all__ = ["Base", "access_models", "audit_models", "identity_models", "registry_models"]
+__all__ = [
+    "Base",
+    "access_models",
+    "audit_models",
+    "identity_models",
+    "intel_models",
+    "registry_models",
+]

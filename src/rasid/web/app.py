@@ -210,6 +210,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.audit import views as audit_views
     from rasid.identity import api as identity_api
     from rasid.identity import views as identity_views
+    from rasid.intel import api as intel_api
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
     from rasid.web import views as web_views
@@ -237,6 +238,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_api.router,
         audit_api.router,
         registry_api.router,
+        intel_api.router,
     ):
         app.include_router(router)
     return app

@@ -1,0 +1,1 @@
+"""Intelligence: reports, requests for information (RFIs) and sharing agreements."""
