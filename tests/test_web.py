@@ -513,6 +513,9 @@ def test_no_page_or_asset_references_another_server(
         "/registry/entities",
         "/registry/screen",
         "/registry/duplicates",
+        "/intel/reports",
+        "/intel/inbox",
+        "/intel/rfis",
     ]
     if username == "analyst":
         paths += ["/registry/incidents/new", "/registry/entities/new?kind=place"]

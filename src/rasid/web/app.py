@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.identity import api as identity_api
     from rasid.identity import views as identity_views
     from rasid.intel import api as intel_api
+    from rasid.intel import views as intel_views
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
     from rasid.web import views as web_views
@@ -224,6 +225,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/registry/entities", i18n.N_("Records"), "read", "records"),
             NavItem("/registry/screen", i18n.N_("Screen a list"), "read", "screen"),
             NavItem("/registry/duplicates", i18n.N_("Possible duplicates"), "write", "duplicates"),
+            NavItem("/intel/reports", i18n.N_("Reports"), "read", "report"),
+            NavItem("/intel/inbox", i18n.N_("Inbox"), "read", "inbox"),
+            NavItem("/intel/rfis", i18n.N_("RFIs"), "read", "rfi"),
+            NavItem("/intel/agreements", i18n.N_("Sharing agreements"), "administer", "agreement"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
@@ -235,6 +240,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         identity_views.router,
         audit_views.router,
         registry_views.router,
+        intel_views.router,
         identity_api.router,
         audit_api.router,
         registry_api.router,

@@ -1,0 +1,72 @@
+"""``rasid intel reports list`` and ``rasid intel export-stix``."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+
+from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.intel import service
+from rasid.intel import stix as stix_export
+
+intel_app = typer.Typer(help="Intelligence reports and STIX 2.1.", no_args_is_help=True)
+reports_app = typer.Typer(help="Intelligence reports.", no_args_is_help=True)
+intel_app.add_typer(reports_app, name="reports")
+
+
+@reports_app.command("list")
+def list_command(
+    status: str | None = typer.Option(None, "--status", help="draft, approved or released."),
+    marking: str | None = typer.Option(None, "--marking", help="Only this TLP marking."),
+    limit: int = typer.Option(50, "--limit", help="At most this many reports."),
+    as_json: bool = typer.Option(
+        False, "--json", help="Print [{id, title, marking, owner_org, status}]."
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """The reports you may see, most recently changed first."""
+
+    def body() -> None:
+        with unit_of_work(as_user) as (db, actor):
+            rows, _total = service.list_reports(
+                db, actor, service.ReportFilter(status=status, marking=marking), limit=limit
+            )
+            slugs = service.org_slugs(db, {r.owner_org_id for r in rows})
+            items = [
+                {
+                    "id": r.id,
+                    "title": r.title,
+                    "marking": r.marking,
+                    "owner_org": slugs.get(r.owner_org_id, ""),
+                    "status": r.status,
+                }
+                for r in rows
+            ]
+        if as_json:
+            typer.echo(json.dumps(items, ensure_ascii=False))
+            return
+        for item in items:
+            out_console.print(
+                f"#{item['id']:<6} {item['status']:<9} {item['marking']:<17} "
+                f"{item['owner_org']:<12} {item['title']}",
+                highlight=False,
+                markup=False,
+            )
+
+    run(body)
+
+
+@intel_app.command("export-stix")
+def export_stix_command(
+    report_id: int = typer.Argument(..., help="The report's id."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Print a report as a STIX 2.1 bundle (what you may see of it; audited as 'export')."""
+
+    def body() -> None:
+        with unit_of_work(as_user) as (db, actor):
+            bundle = stix_export.report_bundle(db, actor, report_id)
+        typer.echo(json.dumps(bundle, ensure_ascii=False, indent=2))
+
+    run(body)
