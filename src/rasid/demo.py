@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from rasid.core.actor import Actor
 from rasid.identity import service as identity
 from rasid.identity.models import Organisation, User
+from rasid.intel import demo as intel_demo
 from rasid.registry import demo as registry_demo
 
 DEMO_PASSWORD = "rasid-demo-2026"  # noqa: S105 - printed by `rasid demo`; demo data only
@@ -126,4 +127,5 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
     db.flush()
     actors = {u.username: identity.actor_for_username(db, u.username) for u in USERS}
     created.update(registry_demo.load(db, actors))
+    created.update(intel_demo.load(db, actors))
     return created

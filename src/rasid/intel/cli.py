@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
 from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.intel import misp as misp_export
 from rasid.intel import service
 from rasid.intel import stix as stix_export
 
@@ -70,3 +72,41 @@ def export_stix_command(
         typer.echo(json.dumps(bundle, ensure_ascii=False, indent=2))
 
     run(body)
+
+
+@intel_app.command("export-misp")
+def export_misp_command(
+    report_id: int = typer.Argument(..., help="The report's id."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Print a report as a MISP event (JSON; audited as 'export')."""
+
+    def body() -> None:
+        with unit_of_work(as_user) as (db, actor):
+            event = misp_export.report_event(db, actor, report_id)
+        typer.echo(json.dumps(event, ensure_ascii=False, indent=2))
+
+    run(body)
+
+
+@intel_app.command("export-misp-feed")
+def export_misp_feed_command(
+    out: Path = typer.Option(..., "--out", help="The feed directory (created if missing)."),
+    report_ids: list[int] | None = typer.Option(
+        None,
+        "--report",
+        help="A report to put in the feed (repeat it). Default: every released report you "
+        "may see that may leave the server (not AMBER+STRICT or RED).",
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Write a MISP feed directory: manifest.json, hashes.csv and one file per event."""
+
+    def body() -> int:
+        with unit_of_work(as_user) as (db, actor):
+            ids = report_ids or misp_export.feed_report_ids(db, actor)
+            manifest = misp_export.feed_directory(db, actor, ids, out)
+        return len(manifest)
+
+    count = run(body)
+    typer.echo(f"{count} events written to {out}")

@@ -72,7 +72,7 @@ class RequestContextMiddleware:
 
 def wants_json(request: Request) -> bool:
     path = request.url.path
-    return path.startswith(("/api/", "/openapi")) or (
+    return path.startswith(("/api/", "/openapi", "/taxii2/")) or (
         "application/json" in request.headers.get("accept", "")
         and "text/html" not in request.headers.get("accept", "")
     )
@@ -211,6 +211,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.identity import api as identity_api
     from rasid.identity import views as identity_views
     from rasid.intel import api as intel_api
+    from rasid.intel import taxii as intel_taxii
     from rasid.intel import views as intel_views
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
@@ -245,6 +246,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_api.router,
         registry_api.router,
         intel_api.router,
+        intel_taxii.router,
     ):
         app.include_router(router)
     return app
