@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 from sqlalchemy.orm import Session
 
 from rasid.core.actor import Actor
-from rasid.intel import service
+from rasid.intel import correlation, service
 from rasid.intel.models import RFI, Report, SharingAgreement
 from rasid.intel.schemas import (
     AgreementIn,
@@ -153,6 +153,11 @@ def approve_report(report_id: int, db: DB, actor: ApiActor) -> ReportOut:
 @router.post("/reports/{report_id}/release", response_model=ReportOut)
 def release_report(report_id: int, body: ReleaseIn, db: DB, actor: ApiActor) -> ReportOut:
     return report_out(db, actor, service.release_report(db, actor, report_id, body.to))
+
+
+@router.get("/reports/{report_id}/correlations", response_model=list[correlation.Correlation])
+def report_correlations(report_id: int, db: DB, actor: ApiActor) -> list[correlation.Correlation]:
+    return correlation.correlations(db, actor, report_id)
 
 
 @router.get("/reports/{report_id}/versions", response_model=list[ReportVersionOut])

@@ -22,7 +22,7 @@ from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, RasidError, ValidationFailed
 from rasid.identity import service as identity
-from rasid.intel import api, service
+from rasid.intel import api, correlation, service
 from rasid.intel.models import (
     OBSERVABLE_KINDS,
     RECORD_TYPES,
@@ -410,6 +410,7 @@ def _report_ctx(db: DB, actor: Actor, report: Report, **extra: Any) -> dict[str,
         and report.status in ("approved", "released"),
         "never_released": not releasable,
         "release_orgs": orgs,
+        "correlations": correlation.correlations_for(db, actor, report),
         **extra,
     }
 
