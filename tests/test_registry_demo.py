@@ -362,7 +362,3 @@ def test_the_near_duplicates_reach_the_review_queue(loaded: Loaded) -> None:
     assert added == len(pairs) == 5
     for a_by, b_by, a_label, b_label in pairs:
         assert a_by != b_by and a_label != b_label
-
-
-def test_load_time(loaded: Loaded) -> None:
-    assert loaded.seconds < 40  # about 5-10 s on SQLite on 2 cores
