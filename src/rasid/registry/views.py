@@ -658,6 +658,28 @@ def entities_page(
     return render(request, "registry/entities.html", ctx)
 
 
+# The entity form's text fields: read from a submitted form, filled from a record.
+ENTITY_TEXT_FIELDS = (
+    "given_name",
+    "father_name",
+    "grandfather_name",
+    "family_name",
+    "kunya",
+    "birth_place",
+    "nationality",
+    "group_kind",
+    "make",
+    "model",
+    "colour",
+    "flag",
+    "vessel_type",
+    "governorate_code",
+    "notes",
+    "gazetteer_kind",
+    "gazetteer_id",
+)
+
+
 def _entity_from_form(form: FormData) -> EntityIn:
     names: list[NameIn] = []
     for field, name_type in (("name_ar", "as_written"), ("name_latin", "latin")):
@@ -684,28 +706,7 @@ def _entity_from_form(form: FormData) -> EntityIn:
             birth_date, precision = date(int(birth), 1, 1), "year"
         else:
             birth_date, precision = _day(birth, "birth_date"), "day"
-    values = {
-        f: str(form.get(f) or "")
-        for f in (
-            "given_name",
-            "father_name",
-            "grandfather_name",
-            "family_name",
-            "kunya",
-            "birth_place",
-            "nationality",
-            "group_kind",
-            "make",
-            "model",
-            "colour",
-            "flag",
-            "vessel_type",
-            "governorate_code",
-            "notes",
-            "gazetteer_kind",
-            "gazetteer_id",
-        )
-    }
+    values = {f: str(form.get(f) or "") for f in ENTITY_TEXT_FIELDS}
     try:
         return EntityIn(
             kind=str(form.get("kind") or "person"),
@@ -789,30 +790,7 @@ def _save_entity(
 def _entity_as_form(db: DB, entity: Entity) -> dict[str, Any]:
     form: dict[str, Any] = {
         f: (getattr(entity, f) or "")
-        for f in (
-            "kind",
-            "given_name",
-            "father_name",
-            "grandfather_name",
-            "family_name",
-            "kunya",
-            "birth_place",
-            "nationality",
-            "group_kind",
-            "make",
-            "model",
-            "colour",
-            "flag",
-            "vessel_type",
-            "governorate_code",
-            "lat",
-            "lon",
-            "notes",
-            "gazetteer_kind",
-            "gazetteer_id",
-            "marking",
-            "version",
-        )
+        for f in ("kind", *ENTITY_TEXT_FIELDS, "lat", "lon", "marking", "version")
     }
     form["name_ar"] = "\n".join(n.name for n in entity.names if n.name_type == "as_written")
     form["name_latin"] = "\n".join(n.name for n in entity.names if n.name_type == "latin")
