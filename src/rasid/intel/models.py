@@ -188,3 +188,129 @@ class RFIAnswerReport(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     rfi_id: Mapped[int] = mapped_column(ForeignKey("intel_rfi.id", ondelete="CASCADE"), index=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("intel_report.id"), index=True)
+
+
+class ReportAttachment(Base):
+    """A file attached to a report; the bytes live under the data directory, not here."""
+
+    __tablename__ = "intel_report_attachment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_report.id", ondelete="CASCADE"), index=True
+    )
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    path: Mapped[str] = mapped_column(String(300))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class ReportRead(Base):
+    """When a user first opened a report (the inbox's unread state)."""
+
+    __tablename__ = "intel_report_read"
+    __table_args__ = (UniqueConstraint("report_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(
+        ForeignKey("intel_report.id", ondelete="CASCADE"), index=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"), index=True)
+    read_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class StixOrigin(Base):
+    """Where an imported record came from: its STIX id and version at the source.
+
+    One row per (owner organisation, STIX id): importing the same id again updates the record
+    only when ``stix_modified`` is newer, which makes imports idempotent.
+    """
+
+    __tablename__ = "intel_stix_origin"
+    __table_args__ = (
+        UniqueConstraint("owner_org_id", "stix_id"),
+        Index("ix_intel_stix_origin_object", "object_type", "object_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    stix_id: Mapped[str] = mapped_column(String(120))
+    stix_modified: Mapped[str] = mapped_column(String(40))
+    object_type: Mapped[str] = mapped_column(String(24))  # intel_report | registry_*
+    object_id: Mapped[int] = mapped_column(Integer)
+    source: Mapped[str] = mapped_column(String(200))  # "file", "taxii", "peer:<name>"
+    origin_server: Mapped[str] = mapped_column(String(300), default="")
+    origin_org: Mapped[str] = mapped_column(String(300), default="")
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Peer(Base):
+    """Another TAXII server this one pulls from and pushes to.
+
+    Everything pulled from a peer is owned here by ``local_org_id`` (the organisation that
+    stands for the peer's agencies on this server) and released to ``receiving_org_id``
+    under this server's own agreements. The token lives in a 0600 file under the data
+    directory, not in the database.
+    """
+
+    __tablename__ = "intel_peer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    url: Mapped[str] = mapped_column(String(300))
+    api_root: Mapped[str] = mapped_column(String(300), default="")
+    collection: Mapped[str] = mapped_column(String(200))
+    push_collection: Mapped[str] = mapped_column(String(200), default="")
+    username: Mapped[str] = mapped_column(String(150), default="")
+    local_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    receiving_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"))
+    interval_minutes: Mapped[int] = mapped_column(Integer, default=0)  # 0 = manual only
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    cursor: Mapped[str] = mapped_column(String(40), default="")  # last complete added_after
+    push_cursor: Mapped[str] = mapped_column(String(40), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class SyncRun(Base):
+    """One pull or push with a peer: when, how it ended, what it counted."""
+
+    __tablename__ = "intel_sync_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    peer_id: Mapped[int] = mapped_column(ForeignKey("intel_peer.id"), index=True)
+    direction: Mapped[str] = mapped_column(String(8))  # pull | push
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="running")  # running|ok|error
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)
+    cursor_before: Mapped[str] = mapped_column(String(40), default="")
+    cursor_after: Mapped[str] = mapped_column(String(40), default="")
+    error: Mapped[str] = mapped_column(Text, default="")
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class TaxiiStatus(Base):
+    """The status resource of one TAXII POST of objects."""
+
+    __tablename__ = "intel_taxii_status"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    collection: Mapped[str] = mapped_column(String(200))
+    org_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|complete
+    request_timestamp: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    total_count: Mapped[int] = mapped_column(Integer, default=0)
+    success_count: Mapped[int] = mapped_column(Integer, default=0)
+    failure_count: Mapped[int] = mapped_column(Integer, default=0)
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[str] = mapped_column(Text, default="{}")  # successes/failures JSON
