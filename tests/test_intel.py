@@ -160,15 +160,30 @@ def test_report_lifecycle_approval_release_and_versions(
         assert [v.version for v in history] == [5, 4, 3, 2, 1]
         with pytest.raises(Forbidden):
             service.versions(db, world.actor("partner"), rid)
-    # a released report is not edited
-    with factory.begin() as db, pytest.raises(Conflict, match="released"):
-        service.update_report(db, world.actor("analyst"), rid, report_in())
+    # a revision withdraws the report from the partner until a liaison officer approves it
+    with factory.begin() as db:
+        revised = service.update_report(
+            db, world.actor("analyst"), rid, report_in(title="Revised title")
+        )
+        assert revised.status == "draft"
+    with factory() as db, pytest.raises(NotFound):
+        service.get_report(db, world.actor("partner"), rid)
+    with factory.begin() as db:
+        again = service.approve_report(db, world.actor("liaison"), rid)
+        assert again.status == "released"
+        assert list(service.org_slugs(db, set(service.released_org_ids(db, rid))).values()) == [
+            "partner"
+        ]
+    with factory() as db:
+        assert service.get_report(db, world.actor("partner"), rid).title == "Revised title"
     assert audit_actions(factory, "intel_report", rid) == [
         "create:ok",
         "approve:ok",
         "update:ok",
         "approve:ok",
         "release:ok",
+        "update:ok",
+        "approve:ok",
     ]
 
 

@@ -40,6 +40,7 @@ from rasid.core.db import utcnow
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from rasid.identity.models import Organisation, User
 from rasid.intel.models import (
+    StixOrigin,
     RECORD_TYPES,
     RFI,
     Observable,
@@ -522,9 +523,10 @@ def update_report(
     require(actor, "write")
     report = get_report(db, actor, report_id, audit_read=False)
     _require_owner(actor, report.owner_org_id)
-    if report.status == "released":
+    if from_peer(db, report.id):
         raise Conflict(
-            "A released report cannot be changed; write a new report instead.", field="status"
+            "This report came from a partner server; it changes only when the partner updates it.",
+            field="status",
         )
     if expected_version is not None and expected_version != report.version:
         raise ValidationFailed(
@@ -587,15 +589,57 @@ def approve_report(db: Session, actor: Actor, report_id: int) -> Report:
             report.id,
         )
     before = report_snapshot(db, report)
+    now = utcnow()
     report.status = "approved"
     report.approved_by = actor.user_id
-    report.approved_at = utcnow()
+    report.approved_at = now
     report.version += 1
-    report.updated_at = utcnow()
+    report.updated_at = now
     report.updated_by = actor.user_id
+    withdrawn = _rerelease(db, report, now)
     after = _save_version(db, actor, report, "approve")
     audit.record_change(db, actor, "approve", "intel_report", report.id, before, after)
+    if withdrawn:
+        audit.record(
+            db,
+            actor,
+            "release.withdrawn",
+            object_type="intel_report",
+            object_id=report.id,
+            detail={"orgs": withdrawn, "reason": "no agreement covers the revision"},
+        )
     return report
+
+
+def _rerelease(db: Session, report: Report, now: datetime) -> list[str]:
+    """A revised report that had been released goes back to its recipients once approved.
+
+    Each earlier release is checked again against today's agreements; those no longer
+    covered are withdrawn (and named in the audit log). The release time moves to now, so
+    TAXII readers and peers see the revision as newly added.
+    """
+    rows = list(db.scalars(select(ReportRelease).where(ReportRelease.report_id == report.id)))
+    if not rows:
+        return []
+    withdrawn: list[str] = []
+    kept: list[int] = []
+    for row in rows:
+        agreement = find_agreement(db, report.owner_org_id, row.org_id, report.marking, "report")
+        if agreement is None or report.marking in NEVER_RELEASED:
+            withdrawn.append(org_slugs(db, {row.org_id}).get(row.org_id, str(row.org_id)))
+            db.delete(row)
+            continue
+        row.agreement_id = agreement.id
+        row.released_at = now
+        kept.append(row.org_id)
+    db.flush()
+    _, users = access.grants_for(db, Report, report.id)
+    releasable = kept if report.marking in RELEASABLE_MARKINGS else []
+    access.set_grants(db, report, releasable_to=releasable, recipients=users)
+    if kept:
+        report.status = "released"
+        report.released_at = now
+    return withdrawn
 
 
 def released_org_ids(db: Session, report_id: int) -> list[int]:
@@ -1037,3 +1081,17 @@ def visible_answer_reports(db: Session, actor: Actor, rfi: RFI) -> list[int]:
         return []
     seen = set(db.scalars(select(Report.id).where(Report.id.in_(ids), _report_visibility(actor))))
     return [i for i in ids if i in seen]
+
+
+def from_peer(db: Session, report_id: int) -> bool:
+    """Whether a report was pulled from a partner server (it then changes only by sync)."""
+    return (
+        db.scalar(
+            select(StixOrigin.id).where(
+                StixOrigin.object_type == "intel_report",
+                StixOrigin.object_id == report_id,
+                StixOrigin.source.like("peer:%"),
+            )
+        )
+        is not None
+    )
