@@ -5,9 +5,10 @@
 Loads, in bulk and straight into the tables (core inserts, as ``registry_search.py`` does),
 registry records of every kind — persons (Arabic and Latin names, a phone number), groups,
 vehicles, vessels (MMSI), places (coordinates) — and incidents, with incident involvements and
-entity-to-entity links among them; half are TLP:GREEN, half TLP:AMBER released to the
-partner organisation by access grants, with their search terms, so the access rule and the
-search see them as it sees service-made rows. Then one report is written through the intel
+entity-to-entity links among them; half are TLP:GREEN, 40 % TLP:AMBER released to the
+partner organisation by access grants and 10 % TLP:AMBER+STRICT (hidden from the partner),
+with their search terms, so the access rule and the search see them as they see service-made
+rows. Then one report is written through the intel
 service, linked to all of them (bulk link rows), approved and released to the partner.
 
 Measured (median of ``--repeat`` runs, one process): ``stix.report_bundle`` as the owner's
@@ -156,6 +157,8 @@ class Loader:
 
     def _protected(self, model: type[Any], row_id: int, index: int) -> str:
         marking = "TLP:AMBER" if index % 2 else "TLP:GREEN"
+        if index % 10 == 5:
+            marking = "TLP:AMBER+STRICT"  # the owner's only: left out of the partner's bundles
         if marking == "TLP:AMBER":
             self._add(
                 AccessGrant,

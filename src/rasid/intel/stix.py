@@ -46,8 +46,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import stix2  # type: ignore[import-untyped]
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
+from rasid.access import service as access
 from rasid.access.markings import AMBER, AMBER_STRICT, CLEAR, GREEN, RED
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
@@ -291,6 +292,30 @@ def _report_description(report: Report) -> str:
 # --- export ----------------------------------------------------------------------------------------
 
 
+def _visible_entities(db: Session, actor: Actor, ids: set[int]) -> dict[int, Entity]:
+    """``registry.entities_by_id`` with names and identifiers loaded in two more queries."""
+    if not ids:
+        return {}
+    stmt = (
+        access.visible(actor, Entity)
+        .where(Entity.id.in_(ids))
+        .options(selectinload(Entity.names), selectinload(Entity.identifiers))
+    )
+    return {e.id: e for e in db.scalars(stmt)}
+
+
+def _visible_incidents(db: Session, actor: Actor, ids: set[int]) -> dict[int, Incident]:
+    """The visible incidents among ``ids`` with their involvements, in two queries."""
+    if not ids:
+        return {}
+    stmt = (
+        access.visible(actor, Incident)
+        .where(Incident.id.in_(ids))
+        .options(selectinload(Incident.involvements))
+    )
+    return {i.id: i for i in db.scalars(stmt)}
+
+
 def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
     """The report and what the reader may see of its links, as a STIX 2.1 bundle (audited)."""
     report = service.get_report(db, actor, report_id, audit_read=False)
@@ -304,19 +329,22 @@ def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
     links = service.visible_links(db, actor, report)
     entity_ids = {lk.object_id for lk in links if lk.object_type == "registry_entity"}
     incident_ids = {lk.object_id for lk in links if lk.object_type == "registry_incident"}
-    entities = {e.id: e for e in registry.entities_by_id(db, actor, entity_ids)}
+    entities = _visible_entities(db, actor, entity_ids)
     entity_refs: dict[int, str] = {}
     for eid in sorted(entities):
         obj = _entity_object(entities[eid], None)
         entity_refs[eid] = obj["id"]
         linked.append(obj)
     relationships: list[dict[str, Any]] = []
+    incidents = _visible_incidents(db, actor, incident_ids)
     for iid in sorted(incident_ids):
-        incident = registry.get_incident(db, actor, iid, audit_read=False)
+        incident = incidents.get(iid) or registry.get_incident(db, actor, iid, audit_read=False)
         inc_obj = _incident_object(incident, None)
         linked.append(inc_obj)
-        for inv, entity in registry.visible_involvements(db, actor, incident):
-            if entity.id not in entity_refs:
+        # the involved entities the reader may see and that are exported: entity_refs holds
+        # only visible entities, so this is registry.visible_involvements without its query
+        for inv in incident.involvements:
+            if inv.entity_id not in entity_refs:
                 continue
             relationships.append(
                 _sdo(
@@ -327,7 +355,7 @@ def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
                     incident.marking,
                     None,
                     relationship_type="related-to",
-                    source_ref=entity_refs[entity.id],
+                    source_ref=entity_refs[inv.entity_id],
                     target_ref=inc_obj["id"],
                     x_rasid_role=inv.role,
                 )
