@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
+from datetime import datetime
+from pathlib import Path
+
+from fastapi import APIRouter, File, Request, Response, UploadFile
+from fastapi.responses import FileResponse
+from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from rasid.core.actor import Actor
-from rasid.intel import correlation, service
-from rasid.intel.models import RFI, Report, SharingAgreement
+from rasid.core.errors import ValidationFailed
+from rasid.intel import correlation, files, inbox, service
+from rasid.intel.models import RFI, Report, ReportAttachment, SharingAgreement
 from rasid.intel.schemas import (
     AgreementIn,
     AgreementOut,
@@ -23,7 +29,8 @@ from rasid.intel.schemas import (
     RFIOut,
     RFIStatusIn,
 )
-from rasid.web.deps import DB, ApiActor
+from rasid.registry.attachments import Upload
+from rasid.web.deps import DB, ApiActor, settings_of
 
 router = APIRouter(prefix="/api/v1/intel", tags=["intel"])
 
@@ -134,7 +141,9 @@ def create_report(body: ReportIn, db: DB, actor: ApiActor) -> ReportOut:
 
 @router.get("/reports/{report_id}", response_model=ReportOut)
 def get_report(report_id: int, db: DB, actor: ApiActor) -> ReportOut:
-    return report_out(db, actor, service.get_report(db, actor, report_id))
+    report = service.get_report(db, actor, report_id)
+    inbox.mark_read(db, actor, report)
+    return report_out(db, actor, report)
 
 
 @router.put("/reports/{report_id}", response_model=ReportOut)
@@ -172,6 +181,104 @@ def report_versions(report_id: int, db: DB, actor: ApiActor) -> list[ReportVersi
         )
         for v in service.versions(db, actor, report_id)
     ]
+
+
+# --- report attachments ------------------------------------------------------------------------
+
+
+class AttachmentOut(BaseModel):
+    id: int
+    report_id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    uploaded_at: datetime
+    uploaded_by: str
+    url: str
+
+
+def attachment_out(db: Session, row: ReportAttachment) -> AttachmentOut:
+    users = service.usernames(db, {row.uploaded_by} if row.uploaded_by else set())
+    return AttachmentOut(
+        id=row.id,
+        report_id=row.report_id,
+        filename=row.filename,
+        content_type=row.content_type,
+        size=row.size,
+        sha256=row.sha256,
+        uploaded_at=row.uploaded_at,
+        uploaded_by=users.get(row.uploaded_by or 0, ""),
+        url=f"/api/v1/intel/reports/{row.report_id}/attachments/{row.id}",
+    )
+
+
+def attachment_response(row: ReportAttachment, path: Path) -> FileResponse:
+    return FileResponse(
+        path,
+        media_type=row.content_type,
+        filename=row.filename,
+        content_disposition_type="attachment",
+    )
+
+
+def _storage(request: Request) -> Path:
+    return settings_of(request).data_dir / "attachments"
+
+
+@router.get("/reports/{report_id}/attachments", response_model=list[AttachmentOut])
+def list_attachments(report_id: int, db: DB, actor: ApiActor) -> list[AttachmentOut]:
+    return [attachment_out(db, a) for a in files.list_attachments(db, actor, report_id)]
+
+
+@router.post("/reports/{report_id}/attachments", response_model=AttachmentOut, status_code=201)
+async def add_attachment(
+    report_id: int,
+    request: Request,
+    db: DB,
+    actor: ApiActor,
+    file: UploadFile | None = File(None, description="the file (multipart field 'file')"),
+) -> AttachmentOut:
+    if file is None or not file.filename:
+        raise ValidationFailed("Choose a file to attach.", field="file")
+    upload = Upload(0, file.filename, await file.read(files.MAX_BYTES + 1), field="file")
+    row = files.add_attachment(db, actor, report_id, upload, _storage(request))
+    return attachment_out(db, row)
+
+
+@router.get("/reports/{report_id}/attachments/{attachment_id}", response_class=FileResponse)
+def download_attachment(
+    report_id: int, attachment_id: int, request: Request, db: DB, actor: ApiActor
+) -> FileResponse:
+    return attachment_response(
+        *files.open_attachment(db, actor, report_id, attachment_id, _storage(request))
+    )
+
+
+@router.delete("/reports/{report_id}/attachments/{attachment_id}", status_code=204)
+def delete_attachment(report_id: int, attachment_id: int, db: DB, actor: ApiActor) -> Response:
+    files.delete_attachment(db, actor, report_id, attachment_id)
+    return Response(status_code=204)
+
+
+# --- inbox -------------------------------------------------------------------------------------
+
+
+class InboxStateOut(BaseModel):
+    unread: int
+
+
+@router.get("/inbox", response_model=InboxStateOut)
+def inbox_state(db: DB, actor: ApiActor) -> InboxStateOut:
+    service.require(actor, "read")
+    return InboxStateOut(unread=inbox.unread_count(db, actor))
+
+
+@router.post("/inbox/read", response_model=InboxStateOut)
+def inbox_mark_all_read(db: DB, actor: ApiActor) -> InboxStateOut:
+    service.require(actor, "read")
+    inbox.mark_all_read(db, actor)
+    return InboxStateOut(unread=inbox.unread_count(db, actor))
 
 
 # --- RFIs --------------------------------------------------------------------------------------

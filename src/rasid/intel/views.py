@@ -7,7 +7,8 @@ audit trail are the same as for the API.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -19,10 +20,9 @@ from starlette.datastructures import FormData
 from rasid.access import service as access
 from rasid.core import i18n
 from rasid.core.actor import Actor
-from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, RasidError, ValidationFailed
 from rasid.identity import service as identity
-from rasid.intel import api, correlation, service
+from rasid.intel import api, correlation, files, inbox, service
 from rasid.intel.models import (
     OBSERVABLE_KINDS,
     RECORD_TYPES,
@@ -33,7 +33,8 @@ from rasid.intel.models import (
     ReportRelease,
 )
 from rasid.intel.schemas import AgreementIn, ReportIn, RFIAnswerIn, RFIIn
-from rasid.web.deps import DB, PageActor, _audit_refusal
+from rasid.registry.attachments import Upload
+from rasid.web.deps import DB, PageActor, _audit_refusal, settings_of
 from rasid.web.templating import environment, render
 
 router = APIRouter(include_in_schema=False)
@@ -41,7 +42,6 @@ router = APIRouter(include_in_schema=False)
 MARKINGS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER", "TLP:AMBER+STRICT", "TLP:RED")
 SHAREABLE_MARKINGS = ("TLP:CLEAR", "TLP:GREEN", "TLP:AMBER")
 OBSERVABLE_ROWS = 4
-NEW_DAYS = 7
 LIST_LIMIT = 500
 
 STATUS_LABELS = {
@@ -411,6 +411,10 @@ def _report_ctx(db: DB, actor: Actor, report: Report, **extra: Any) -> dict[str,
         "never_released": not releasable,
         "release_orgs": orgs,
         "correlations": correlation.correlations_for(db, actor, report),
+        "attachments": files.list_attachments(db, actor, report.id),
+        "can_attach": files.may_add(actor, report),
+        "can_detach": files.may_delete(actor, report),
+        "max_mb": files.MAX_BYTES // (1024 * 1024),
         **extra,
     }
 
@@ -418,7 +422,49 @@ def _report_ctx(db: DB, actor: Actor, report: Report, **extra: Any) -> dict[str,
 @router.get("/intel/reports/{report_id}")
 def report_page(report_id: int, request: Request, db: DB, actor: PageActor) -> Response:
     report = service.get_report(db, actor, report_id)
+    inbox.mark_read(db, actor, report)
     return render(request, "intel/report.html", _report_ctx(db, actor, report))
+
+
+# --- reports: attachments ------------------------------------------------------------------------
+
+
+def _storage(request: Request) -> Path:
+    return settings_of(request).data_dir / "attachments"
+
+
+@router.post("/intel/reports/{report_id}/attachments")
+async def attachment_add(report_id: int, request: Request, db: DB, actor: PageActor) -> Response:
+    form = await request.form()
+    value = form.get("file")
+    try:
+        if value is None or isinstance(value, str) or not value.filename:
+            raise ValidationFailed("Choose a file to attach.", field="file")
+        upload = Upload(0, value.filename, await value.read(files.MAX_BYTES + 1), field="file")
+        files.add_attachment(db, actor, report_id, upload, _storage(request))
+    except RasidError as exc:
+        return _report_action_refused(request, db, actor, report_id, exc)
+    return _redirect(f"/intel/reports/{report_id}#attachments")
+
+
+@router.get("/intel/reports/{report_id}/attachments/{attachment_id}")
+def attachment_download(
+    report_id: int, attachment_id: int, request: Request, db: DB, actor: PageActor
+) -> Response:
+    return api.attachment_response(
+        *files.open_attachment(db, actor, report_id, attachment_id, _storage(request))
+    )
+
+
+@router.post("/intel/reports/{report_id}/attachments/{attachment_id}/delete")
+def attachment_delete(
+    report_id: int, attachment_id: int, request: Request, db: DB, actor: PageActor
+) -> Response:
+    try:
+        files.delete_attachment(db, actor, report_id, attachment_id)
+    except RasidError as exc:
+        return _report_action_refused(request, db, actor, report_id, exc)
+    return _redirect(f"/intel/reports/{report_id}#attachments")
 
 
 def _report_action_refused(
@@ -484,7 +530,7 @@ def inbox_page(request: Request, db: DB, actor: PageActor) -> Response:
             ).all()
         }
     owners = service.org_slugs(db, {r.owner_org_id for r in received})
-    cutoff = utcnow() - timedelta(days=NEW_DAYS)
+    unread = inbox.unread_ids(db, actor, [r.id for r in received])
     items: list[dict[str, Any]] = []
     for r in sorted(
         received,
@@ -497,10 +543,21 @@ def inbox_page(request: Request, db: DB, actor: PageActor) -> Response:
                 "report": r,
                 "owner": owners.get(r.owner_org_id, ""),
                 "at": at,
-                "new": at >= cutoff,
+                "unread": r.id in unread,
             }
         )
-    return render(request, "intel/inbox.html", {"items": items, "new_days": NEW_DAYS})
+    return render(
+        request,
+        "intel/inbox.html",
+        {"items": items, "unread_count": inbox.unread_count(db, actor)},
+    )
+
+
+@router.post("/intel/inbox/read")
+def inbox_mark_all_read(db: DB, actor: PageActor) -> Response:
+    service.require(actor, "read")
+    inbox.mark_all_read(db, actor)
+    return _redirect("/intel/inbox")
 
 
 # --- RFIs ------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Source documents attached to incidents: size-limited, type-checked, stored outside the database.
+"""Files attached to records (an incident's sources, a report's attachments): size-limited,
+type-checked, stored outside the database.
 
 Files are stored under ``<data dir>/attachments/`` by the SHA-256 of their content (the same
 document attached twice is stored once); the database keeps the original name, the checked
@@ -38,11 +39,12 @@ ALLOWED: dict[str, tuple[str, tuple[bytes, ...] | None]] = {
 
 @dataclass(frozen=True)
 class Upload:
-    """A file a user sent for source number ``index`` of an incident."""
+    """A file a user sent for source number ``index`` of an incident, or for ``field``."""
 
     index: int
     filename: str
     content: bytes
+    field: str = ""  # the form field errors name; default ``sources.<index>.attachment``
 
 
 @dataclass(frozen=True)
@@ -50,11 +52,13 @@ class Stored:
     name: str  # the original file name, as the user will see it
     path: str  # stored name, relative to the attachments directory
     media_type: str
+    sha256: str = ""
+    size: int = 0
 
 
 def check(upload: Upload) -> str:
     """The media type of an acceptable upload, or a clear error naming the source."""
-    field = f"sources.{upload.index}.attachment"
+    field = upload.field or f"sources.{upload.index}.attachment"
     name = os.path.basename(upload.filename.replace("\\", "/")).strip()
     if not name:
         raise ValidationFailed("The attached file has no name.", field=field)
@@ -98,7 +102,13 @@ def store(directory: Path, upload: Upload) -> Stored:
         tmp.write_bytes(upload.content)
         os.replace(tmp, target)
     name = os.path.basename(upload.filename.replace("\\", "/")).strip()[:200]
-    return Stored(name=name, path=relative, media_type=media_type)
+    return Stored(
+        name=name,
+        path=relative,
+        media_type=media_type,
+        sha256=digest,
+        size=len(upload.content),
+    )
 
 
 def open_path(directory: Path, relative: str) -> Path:
