@@ -326,9 +326,10 @@ def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
     author = org_obj["id"]
 
     linked: list[dict[str, Any]] = []
-    links = service.visible_links(db, actor, report)
-    entity_ids = {lk.object_id for lk in links if lk.object_type == "registry_entity"}
-    incident_ids = {lk.object_id for lk in links if lk.object_type == "registry_incident"}
+    # the linked records the reader may see, as service.visible_links finds them (the same
+    # visibility queries), each loaded once with what its STIX object needs
+    entity_ids = {lk.object_id for lk in report.links if lk.object_type == "registry_entity"}
+    incident_ids = {lk.object_id for lk in report.links if lk.object_type == "registry_incident"}
     entities = _visible_entities(db, actor, entity_ids)
     entity_refs: dict[int, str] = {}
     for eid in sorted(entities):
@@ -337,8 +338,8 @@ def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
         linked.append(obj)
     relationships: list[dict[str, Any]] = []
     incidents = _visible_incidents(db, actor, incident_ids)
-    for iid in sorted(incident_ids):
-        incident = incidents.get(iid) or registry.get_incident(db, actor, iid, audit_read=False)
+    for iid in sorted(incidents):
+        incident = incidents[iid]
         inc_obj = _incident_object(incident, None)
         linked.append(inc_obj)
         # the involved entities the reader may see and that are exported: entity_refs holds
