@@ -11,6 +11,7 @@ from rasid.audit import models as audit_models
 from rasid.core.db import Base
 from rasid.identity import models as identity_models
 from rasid.intel import models as intel_models
+from rasid.maritime import models as maritime_models
 from rasid.registry import models as registry_models
 
 __all__ = [
@@ -19,5 +20,6 @@ __all__ = [
     "audit_models",
     "identity_models",
     "intel_models",
+    "maritime_models",
     "registry_models",
 ]

@@ -1,0 +1,106 @@
+"""Maritime tables: vessels (identity and latest fix), identity history, quarantine, ingest runs.
+
+Positions themselves are not here: they go to daily Parquet partitions
+(:mod:`rasid.maritime.positions`); the database keeps the latest fix per vessel.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from rasid.core.db import Base, UTCDateTime, utcnow
+
+
+class Vessel(Base):
+    """One AIS station (MMSI): what it says about itself and where it was last seen."""
+
+    __tablename__ = "maritime_vessel"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    mmsi: Mapped[int] = mapped_column(BigInteger, unique=True)
+    mmsi_kind: Mapped[str] = mapped_column(String(20), default="ship")
+    ais_class: Mapped[str] = mapped_column(String(1), default="")  # A | B | ''
+    name: Mapped[str] = mapped_column(String(40), default="")
+    call_sign: Mapped[str] = mapped_column(String(10), default="")
+    imo: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    ship_type: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    length_m: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    beam_m: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    draught_m: Mapped[float | None] = mapped_column(Float, nullable=True)
+    destination: Mapped[str] = mapped_column(String(40), default="")
+    flag: Mapped[str] = mapped_column(String(2), default="")  # from the MID; '' if none
+    identity_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    sog: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cog: Mapped[float | None] = mapped_column(Float, nullable=True)
+    heading: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    nav_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    fix_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True, index=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class VesselIdentity(Base):
+    """A change of name, call sign, flag, IMO or ship type, with when it was first reported."""
+
+    __tablename__ = "maritime_vessel_identity"
+    __table_args__ = (Index("ix_maritime_vessel_identity_vessel_at", "vessel_id", "observed_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    vessel_id: Mapped[int] = mapped_column(ForeignKey("maritime_vessel.id", ondelete="CASCADE"))
+    observed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    field: Mapped[str] = mapped_column(String(16))  # name | call_sign | flag | imo | ship_type
+    old_value: Mapped[str] = mapped_column(String(60), default="")
+    new_value: Mapped[str] = mapped_column(String(60), default="")
+    lat: Mapped[float | None] = mapped_column(Float, nullable=True)  # where, if known
+    lon: Mapped[float | None] = mapped_column(Float, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maritime_ingest_run.id", ondelete="SET NULL"), nullable=True
+    )
+
+
+class IngestRun(Base):
+    """One ingest of one source (a file or a feed session) and what it counted."""
+
+    __tablename__ = "maritime_ingest_run"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str] = mapped_column(String(64), default="", index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    received: Mapped[int] = mapped_column(Integer, default=0)
+    decoded: Mapped[int] = mapped_column(Integer, default=0)
+    quarantined: Mapped[int] = mapped_column(Integer, default=0)
+    pending: Mapped[int] = mapped_column(Integer, default=0)
+    ignored: Mapped[int] = mapped_column(Integer, default=0)
+    messages: Mapped[int] = mapped_column(Integer, default=0)
+    positions: Mapped[int] = mapped_column(Integer, default=0)
+    vessels: Mapped[int] = mapped_column(Integer, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    reasons: Mapped[str] = mapped_column(Text, default="{}")  # JSON {reason: count}
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+
+
+class Quarantine(Base):
+    """A line that did not become a message, with the reason (see ``nmea.REASONS``)."""
+
+    __tablename__ = "maritime_quarantine"
+    __table_args__ = (Index("ix_maritime_quarantine_sha_line", "source_sha256", "line_no"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maritime_ingest_run.id", ondelete="SET NULL"), nullable=True, index=True
+    )
+    source: Mapped[str] = mapped_column(String(500))
+    source_sha256: Mapped[str] = mapped_column(String(64), default="")
+    line_no: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(24), index=True)
+    detail: Mapped[str] = mapped_column(String(200), default="")
+    raw: Mapped[str] = mapped_column(Text)  # the line, cut to 400 characters
+    message_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

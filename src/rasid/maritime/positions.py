@@ -1,0 +1,171 @@
+"""Positions in daily Parquet partitions, queried with DuckDB.
+
+Layout: ``<data dir>/positions/date=YYYY-MM-DD/part-<source>-<nnnnn>.parquet`` (Hive
+partitioning, one directory per UTC day). ``<source>`` is the first 16 hex digits of
+the SHA-256 of the ingested file, so the parts of one source are named by its content:
+ingesting the same file again replaces its parts instead of adding to them (no
+duplicate positions). Parts are written to ``positions/.staging/`` during a run and
+moved into place only when the run succeeds. Queries also drop duplicates on the key
+``(mmsi, time, lat, lon)``, which covers the same report arriving in two different files
+(two receivers hearing one ship).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from rasid.maritime.nmea import Fix
+
+SCHEMA = pa.schema(
+    [
+        ("time", pa.timestamp("ms", tz="UTC")),
+        ("mmsi", pa.int64()),
+        ("msg_type", pa.int8()),
+        ("lat", pa.float64()),
+        ("lon", pa.float64()),
+        ("sog", pa.float64()),
+        ("cog", pa.float64()),
+        ("heading", pa.int16()),
+        ("status", pa.int8()),
+    ]
+)
+BATCH_ROWS = 200_000
+
+
+def positions_dir(data_dir: Path) -> Path:
+    return data_dir / "positions"
+
+
+class PartitionWriter:
+    """Buffers fixes and writes them, per day, as Parquet parts named after their source."""
+
+    def __init__(self, data_dir: Path, source_tag: str, batch_rows: int = BATCH_ROWS) -> None:
+        self.root = positions_dir(data_dir)
+        self.tag = source_tag
+        self.batch_rows = batch_rows
+        self.staging = self.root / ".staging" / f"{source_tag}-{uuid.uuid4().hex[:8]}"
+        self._buffer: list[Fix] = []
+        self._parts = 0
+        self.rows = 0
+
+    def add(self, fixes: list[Fix]) -> None:
+        self._buffer.extend(fixes)
+        if len(self._buffer) >= self.batch_rows:
+            self._write()
+
+    def _write(self) -> None:
+        buffer, self._buffer = self._buffer, []
+        if not buffer:
+            return
+        cols = list(zip(*buffer, strict=True))
+        times = pa.array([int(t * 1000) for t in cols[0]], pa.int64()).cast(SCHEMA.field(0).type)
+        table = pa.Table.from_arrays(
+            [
+                times,
+                pa.array(cols[1], pa.int64()),
+                pa.array(cols[2], pa.int8()),
+                pa.array(cols[3], pa.float64()),
+                pa.array(cols[4], pa.float64()),
+                pa.array(cols[5], pa.float64()),
+                pa.array(cols[6], pa.float64()),
+                pa.array(cols[7], pa.int16()),
+                pa.array(cols[8], pa.int8()),
+            ],
+            schema=SCHEMA,
+        )
+        days = pc.strftime(table.column("time"), format="%Y-%m-%d")
+        for day in pc.unique(days).to_pylist():
+            part = table.filter(pc.equal(days, day))
+            target = self.staging / f"date={day}"
+            target.mkdir(parents=True, exist_ok=True)
+            pq.write_table(
+                part, target / f"part-{self.tag}-{self._parts:05d}.parquet", compression="zstd"
+            )
+            self._parts += 1
+        self.rows += len(buffer)
+
+    def commit(self) -> None:
+        """Replace this source's earlier parts with the new ones."""
+        self._write()
+        for old in self.root.glob(f"date=*/part-{self.tag}-*.parquet"):
+            old.unlink()
+        if self.staging.exists():
+            for day_dir in self.staging.iterdir():
+                final = self.root / day_dir.name
+                final.mkdir(parents=True, exist_ok=True)
+                for part in day_dir.iterdir():
+                    part.replace(final / part.name)
+        self.abort()
+
+    def abort(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
+
+
+def _glob(data_dir: Path) -> str | None:
+    root = positions_dir(data_dir)
+    if not any(root.glob("date=*/*.parquet")):
+        return None
+    return str(root / "date=*" / "*.parquet")
+
+
+COLUMNS = ("time", "mmsi", "msg_type", "lat", "lon", "sog", "cog", "heading", "status")
+
+
+def query(data_dir: Path, sql_where: str, params: Iterable[Any]) -> list[dict[str, Any]]:
+    """Positions matching a WHERE clause, deduplicated on (mmsi, time, lat, lon), by time."""
+    import duckdb
+
+    pattern = _glob(data_dir)
+    if pattern is None:
+        return []
+    cols = ", ".join(COLUMNS)
+    sql = (
+        f"SELECT DISTINCT ON (mmsi, time, lat, lon) {cols} "  # noqa: S608 - fixed columns
+        f"FROM read_parquet(?, hive_partitioning = true) WHERE {sql_where} "
+        "ORDER BY time, mmsi, lat, lon"
+    )
+    with duckdb.connect() as con:
+        con.execute("SET TimeZone = 'UTC'")
+        rows = con.execute(sql, [pattern, *params]).fetchall()
+    return [dict(zip(COLUMNS, row, strict=True)) for row in rows]
+
+
+def track(data_dir: Path, mmsi: int, start: datetime, end: datetime) -> list[dict[str, Any]]:
+    """One vessel's positions between two instants (inclusive), oldest first."""
+    return query(
+        data_dir,
+        "mmsi = ? AND time BETWEEN ? AND ? AND date BETWEEN ? AND ?",
+        [
+            mmsi,
+            start.astimezone(UTC),
+            end.astimezone(UTC),
+            start.astimezone(UTC).date(),
+            end.astimezone(UTC).date(),
+        ],
+    )
+
+
+def count(data_dir: Path) -> tuple[int, int]:
+    """(rows stored, distinct positions) over every partition."""
+    import duckdb
+
+    pattern = _glob(data_dir)
+    if pattern is None:
+        return 0, 0
+    with duckdb.connect() as con:
+        row = con.execute(
+            "SELECT count(*), count(DISTINCT (mmsi, time, lat, lon)) "
+            "FROM read_parquet(?, hive_partitioning = true)",
+            [pattern],
+        ).fetchone()
+    assert row is not None
+    return int(row[0]), int(row[1])
