@@ -2,7 +2,8 @@
 
 Layout: ``<data dir>/positions/date=YYYY-MM-DD/part-<source>-<nnnnn>.parquet`` (Hive
 partitioning, one directory per UTC day). ``<source>`` is the first 16 hex digits of
-the SHA-256 of the ingested file, so the parts of one source are named by its content:
+the SHA-256 of the ingested lines (after gzip decompression, so a file and its ``.gz``
+are the same source); the parts of one source are named by its content:
 ingesting the same file again replaces its parts instead of adding to them (no
 duplicate positions). Parts are written to ``positions/.staging/`` during a run and
 moved into place only when the run succeeds. Queries also drop duplicates on the key
@@ -48,11 +49,10 @@ def positions_dir(data_dir: Path) -> Path:
 class PartitionWriter:
     """Buffers fixes and writes them, per day, as Parquet parts named after their source."""
 
-    def __init__(self, data_dir: Path, source_tag: str, batch_rows: int = BATCH_ROWS) -> None:
+    def __init__(self, data_dir: Path, batch_rows: int = BATCH_ROWS) -> None:
         self.root = positions_dir(data_dir)
-        self.tag = source_tag
         self.batch_rows = batch_rows
-        self.staging = self.root / ".staging" / f"{source_tag}-{uuid.uuid4().hex[:8]}"
+        self.staging = self.root / ".staging" / uuid.uuid4().hex
         self._buffer: list[Fix] = []
         self._parts = 0
         self.rows = 0
@@ -87,23 +87,24 @@ class PartitionWriter:
             part = table.filter(pc.equal(days, day))
             target = self.staging / f"date={day}"
             target.mkdir(parents=True, exist_ok=True)
-            pq.write_table(
-                part, target / f"part-{self.tag}-{self._parts:05d}.parquet", compression="zstd"
-            )
+            pq.write_table(part, target / f"part-{self._parts:05d}.parquet", compression="zstd")
             self._parts += 1
         self.rows += len(buffer)
 
-    def commit(self) -> None:
-        """Replace this source's earlier parts with the new ones."""
+    def flush(self) -> None:
         self._write()
-        for old in self.root.glob(f"date=*/part-{self.tag}-*.parquet"):
+
+    def commit(self, source_tag: str) -> None:
+        """Name the parts after their source and replace that source's earlier parts."""
+        self._write()
+        for old in self.root.glob(f"date=*/part-{source_tag}-*.parquet"):
             old.unlink()
         if self.staging.exists():
             for day_dir in self.staging.iterdir():
                 final = self.root / day_dir.name
                 final.mkdir(parents=True, exist_ok=True)
                 for part in day_dir.iterdir():
-                    part.replace(final / part.name)
+                    part.replace(final / f"part-{source_tag}-{part.name[5:]}")
         self.abort()
 
     def abort(self) -> None:

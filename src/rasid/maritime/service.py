@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import IO, Any, cast
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy import update as update_
 from sqlalchemy.orm import Session
 
 from rasid.audit import service as audit
@@ -61,14 +62,6 @@ class Summary:
 
 def _when(ts: float | None) -> datetime | None:
     return datetime.fromtimestamp(ts, UTC) if ts is not None else None
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        while chunk := fh.read(1 << 20):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def open_lines(path: Path) -> tuple[IO[bytes], IO[bytes]]:
@@ -148,7 +141,7 @@ class Ingest:
         self.progress = progress
         self.summary = Summary()
         self.vessels: dict[int, _VesselState] = {}
-        self.writers: list[PartitionWriter] = []
+        self.writers: list[tuple[PartitionWriter, IngestRun]] = []
         self.runs: list[IngestRun] = []
 
     # -- per file
@@ -156,21 +149,22 @@ class Ingest:
     def ingest_file(self, path: Path) -> None:
         if not path.is_file():
             raise ValidationFailed("No such file: %(path)s", field="PATH", path=str(path))
-        sha = file_sha256(path)
         db = self.db
-        db.execute(delete(Quarantine).where(Quarantine.source_sha256 == sha))
-        run = IngestRun(source=str(path)[:500], source_sha256=sha, user_id=self.actor.user_id)
+        run = IngestRun(source=str(path)[:500], user_id=self.actor.user_id)
         db.add(run)
         db.flush()
         self.runs.append(run)
-        writer = PartitionWriter(self.data_dir, sha[:16])
-        self.writers.append(writer)
+        writer = PartitionWriter(self.data_dir)
+        self.writers.append((writer, run))
+        digest = hashlib.sha256()
+        update = digest.update
         decoder = nmea.Decoder(require_time=True)
         lines, underlying = open_lines(path)
         last_pos = 0
         try:
             with lines:
                 for line_no, line in enumerate(lines, 1):
+                    update(line)
                     decoder.feed(line, line_no)
                     if line_no % DRAIN_EVERY == 0:
                         self._drain(decoder, writer, run, str(path))
@@ -184,6 +178,12 @@ class Ingest:
             underlying.close()
         if self.progress is not None:
             self.progress(path.stat().st_size - last_pos)
+        sha = digest.hexdigest()
+        run.source_sha256 = sha
+        db.execute(update_(Quarantine).where(Quarantine.run_id == run.id).values(source_sha256=sha))
+        db.execute(
+            delete(Quarantine).where(Quarantine.source_sha256 == sha, Quarantine.run_id != run.id)
+        )
         c = decoder.counts
         run.received, run.decoded, run.quarantined = c.received, c.decoded, c.quarantined
         run.pending, run.ignored, run.messages = c.pending, c.ignored, c.messages
@@ -225,7 +225,6 @@ class Ingest:
                     {
                         "run_id": run.id,
                         "source": source[:500],
-                        "source_sha256": run.source_sha256,
                         "line_no": q.line_no,
                         "reason": q.reason,
                         "detail": q.detail[:200],
@@ -373,11 +372,11 @@ class Ingest:
         return self.summary
 
     def commit_positions(self) -> None:
-        for writer in self.writers:
-            writer.commit()
+        for writer, run in self.writers:
+            writer.commit(run.source_sha256[:16])
 
     def abort(self) -> None:
-        for writer in self.writers:
+        for writer, _run in self.writers:
             writer.abort()
 
 

@@ -1,0 +1,135 @@
+"""``rasid maritime ingest | simulate``."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+
+import typer
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+
+from rasid.core.cli_support import (
+    AS_OPTION,
+    err_console,
+    fail,
+    out_console,
+    run,
+    settings,
+    unit_of_work,
+)
+from rasid.core.i18n import gettext as _
+
+maritime_app = typer.Typer(
+    help="Maritime watch: AIS ingest and the traffic simulator.", no_args_is_help=True
+)
+
+
+@maritime_app.command("ingest")
+def ingest_command(
+    paths: list[Path] = typer.Argument(
+        ..., metavar="PATH...", help="NMEA files (plain or gzip) with !AIVDM/!AIVDO lines."
+    ),
+    json_summary: bool = typer.Option(
+        False,
+        "--json-summary",
+        help="Print {received, decoded, quarantined, pending, quarantine_reasons, positions, "
+        "vessels, alerts} as JSON.",
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Decode AIS files: positions to the daily Parquet store, vessels and bad lines to the database.
+
+    Every line ends decoded or quarantined with a reason (received = decoded + quarantined
+    + pending). Ingesting the same file again adds no duplicate.
+    """
+    from rasid.maritime import service
+
+    for path in paths:
+        if not path.is_file():
+            fail(_("no such file: %(path)s") % {"path": path})
+    cfg = settings()
+    total = sum(p.stat().st_size for p in paths)
+
+    def body() -> service.Summary:
+        with (
+            unit_of_work(as_user) as (db, actor),
+            Progress(
+                TextColumn(", ".join(p.name for p in paths)[:60], markup=False),
+                BarColumn(),
+                DownloadColumn(),
+                TimeRemainingColumn(),
+                console=err_console,
+                transient=True,
+                disable=not err_console.is_terminal,
+            ) as bar,
+        ):
+            task = bar.add_task("ingest", total=total)
+            return service.ingest(
+                db, actor, paths, cfg.data_dir, progress=lambda n: bar.advance(task, n)
+            )
+
+    summary = run(body)
+    if json_summary:
+        typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
+        return
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(summary.quarantine_reasons.items()))
+    out_console.print(
+        f"{summary.received} lines received, {summary.decoded} decoded, "
+        f"{summary.quarantined} quarantined{f' ({reasons})' if reasons else ''}, "
+        f"{summary.pending} pending; {summary.positions} positions, "
+        f"{summary.vessels} vessels, {summary.alerts} alerts",
+        highlight=False,
+        markup=False,
+    )
+
+
+@maritime_app.command("simulate")
+def simulate_command(
+    scenario: str = typer.Option(
+        ..., "--scenario", help="normal, red-sea-day (every anomaly) or fast-approach."
+    ),
+    hours: float = typer.Option(24.0, "--hours", help="Hours of traffic."),
+    out: Path = typer.Option(..., "--out", help="Where to write the NMEA lines."),
+    truth: Path | None = typer.Option(
+        None,
+        "--truth",
+        help="Where to write the planted anomalies: "
+        "[{type, mmsi, other_mmsi, start, end, lat, lon}].",
+    ),
+    seed: int = typer.Option(1, "--seed", help="Same seed, same file."),
+    rate: float = typer.Option(
+        1.0,
+        "--rate",
+        help="Fraction of the ITU-R M.1371 position reports to keep (0 < rate <= 1).",
+    ),
+    vessels: int = typer.Option(30, "--vessels", help="Vessels in the lanes."),
+    start: str | None = typer.Option(
+        None, "--start", help="Start time, ISO 8601 (default 2026-01-15T00:00:00Z)."
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Write simulated AIS traffic through the Red Sea, Bab el-Mandeb and the Gulf of Aden."""
+    from rasid.maritime import simulate
+
+    if scenario not in simulate.SCENARIOS:
+        fail(_("--scenario must be one of: %(names)s") % {"names": ", ".join(simulate.SCENARIOS)})
+    if not 0 < rate <= 1:
+        fail(_("--rate must be above 0 and at most 1"))
+    if hours <= 0:
+        fail(_("--hours must be above 0"))
+    begin = simulate.DEFAULT_START
+    if start:
+        try:
+            begin = datetime.fromisoformat(start)
+        except ValueError:
+            fail(_("--start: %(value)s is not an ISO 8601 time") % {"value": start})
+        if begin.tzinfo is None:
+            fail(_("--start needs a time zone, e.g. 2026-01-15T00:00:00Z"))
+    if as_user:
+        with unit_of_work(as_user):
+            pass
+    count = simulate.write(
+        out, scenario, hours, seed=seed, rate=rate, vessels=vessels, truth=truth, start=begin
+    )
+    out_console.print(f"{count} lines written to {out}", highlight=False, markup=False)
