@@ -111,6 +111,7 @@ class Message:
     fields: dict[str, Any]
     line_no: int
     station: str
+    line_nos: tuple[int, ...] = ()  # every line of a multi-sentence message
 
 
 @dataclass(slots=True)
@@ -150,6 +151,7 @@ class Counts:
 
 # --- low-level helpers -------------------------------------------------------------------------
 
+_NOT_PRINTABLE = bytes(range(0, 32)) + bytes(range(127, 256))
 _MASKS = [(1 << (8 * k)) - 1 for k in range(0, 260)]
 
 
@@ -188,8 +190,21 @@ def valid_armour(payload: bytes) -> bool:
     return not payload.translate(None, _ARMOUR)
 
 
+def printable(raw: bytes) -> str:
+    """The line as text, with every byte outside printable ASCII written as ``\\xNN``."""
+    if raw.translate(None, _NOT_PRINTABLE) == raw:
+        return raw.decode("ascii")
+    return "".join(chr(b) if 32 <= b < 127 else f"\\x{b:02x}" for b in raw)
+
+
+_HEX = frozenset(b"0123456789ABCDEFabcdef")
+
+
 def _hex2(b: bytes) -> int:
-    return int(b, 16) if len(b) == 2 else -1
+    """A two-digit hex checksum, or -1 (matches no checksum) when it is not one."""
+    if len(b) != 2 or b[0] not in _HEX or b[1] not in _HEX:
+        return -1
+    return int(b, 16)
 
 
 def parse_time(text: str) -> float | None:
@@ -280,9 +295,6 @@ class _Group:
     first_time: float | None
 
 
-_NOT_PRINTABLE = bytes(range(0, 32)) + bytes(range(127, 256))
-
-
 class Decoder:
     """Feed lines (bytes, without or with their line end); read the outcome lists."""
 
@@ -314,9 +326,7 @@ class Decoder:
         c.quarantined += 1
         c.reasons[reason] += 1
         self.quarantine.append(
-            Quarantined(
-                line_no, reason, raw[:RAW_KEEP].decode("ascii", "backslashreplace"), time, detail
-            )
+            Quarantined(line_no, reason, printable(raw[:RAW_KEEP]), time, detail)
         )
 
     def _quarantine_group(self, group: _Group, reason: str) -> None:
@@ -333,6 +343,13 @@ class Decoder:
             return
         counts = self.counts
         counts.received += 1
+        try:
+            self._line(raw, line_no)
+        except Exception as exc:  # never a crash: an unforeseen line is quarantined
+            if counts.decoded + counts.quarantined + counts.pending < counts.received:
+                self._quarantine(line_no, MALFORMED, raw, None, f"{type(exc).__name__}")
+
+    def _line(self, raw: bytes, line_no: int) -> None:
         if raw.translate(None, _NOT_PRINTABLE) != raw:
             self._quarantine(line_no, BINARY_GARBAGE, raw, None)
             return
@@ -569,7 +586,9 @@ class Decoder:
             self._reject(lines, IMPOSSIBLE_VALUE, time, "MMSI 0")
             return
         self._accept(lines)
-        self.messages.append(Message(time, msg_type, mmsi, data, line_no, station))
+        self.messages.append(
+            Message(time, msg_type, mmsi, data, line_no, station, tuple(n for n, _ in lines))
+        )
 
     def _position(
         self,
@@ -614,7 +633,9 @@ class Decoder:
             Fix(time, mmsi, msg_type, lat, lon, sog, cog, head, status, line_no, station)
         )
         if data is not None and msg_type == 19:  # class B extended: identity too
-            self.messages.append(Message(time, msg_type, mmsi, data, line_no, station))
+            self.messages.append(
+                Message(time, msg_type, mmsi, data, line_no, station, tuple(n for n, _ in lines))
+            )
 
     # -- draining
 

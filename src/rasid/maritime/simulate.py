@@ -330,13 +330,29 @@ def _truth(
     )
 
 
-def _merchant(sim: Simulation) -> list[Vessel]:
-    return [v for v in sim.vessels if v.ais_class == "A" and v.status == 0]
+def _merchant(sim: Simulation, rng: random.Random, names: _Names, need: int) -> list[Vessel]:
+    """Merchant ships under way (at least ``need``: more are added to the lanes if short)."""
+    found = [v for v in sim.vessels if v.ais_class == "A" and v.status == 0 and v.imo]
+    while len(found) < need:
+        lane_name = rng.choice(tuple(LANES))
+        v = Vessel(
+            mmsi=names.mmsi(),
+            name=names.name(),
+            call_sign=names.call_sign(),
+            imo=rng.randrange(9_000_000, 9_899_999),
+            ship_type=70,
+            ais_class="A",
+            track=lane_track(LANES[lane_name], rng.uniform(0, 500), 13.0, 0.0, sim.seconds),
+            destination="SUEZ" if lane_name == "northbound" else "SINGAPORE",
+        )
+        sim.vessels.append(v)
+        found.append(v)
+    return found
 
 
 def _plant_all(sim: Simulation, rng: random.Random, names: _Names) -> None:
     T = sim.seconds
-    merchants = _merchant(sim)
+    merchants = _merchant(sim, rng, names, 6)
     # ais_gap: a merchant ship goes silent for 8 h (or 40 % of the run) mid-voyage
     gap_ship = merchants[0]
     g0, g1 = T * 0.2, T * 0.2 + min(8 * 3600.0, T * 0.4)
@@ -431,7 +447,7 @@ def _plant_all(sim: Simulation, rng: random.Random, names: _Names) -> None:
 def _plant_fast_approach(sim: Simulation, rng: random.Random, names: _Names, when: float) -> None:
     """A small unidentified craft at 30 kn runs at a merchant ship, CPA ~0.1 nm."""
     T = sim.seconds
-    target = _merchant(sim)[-1]
+    target = _merchant(sim, rng, names, 6)[5]
     ti = T * when
     lat, lon, _speed, course = target.track.at(ti)
     side = (course + 90) % 360  # from the beam
