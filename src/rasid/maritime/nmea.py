@@ -316,6 +316,7 @@ class Decoder:
         self.quarantine: list[Quarantined] = []
         self._pending: dict[tuple[str, str, bytes], _Group] = {}
         self._last_time: float | None = None
+        self._tag_cache: tuple[bytes, float | None, str] = (b"\x00", None, "")
 
     # -- outcomes
 
@@ -364,6 +365,11 @@ class Decoder:
                 return
             tag = raw[1:end]
             sentence = raw[end + 1 :]
+            if tag == self._tag_cache[0]:  # feeds repeat the tag block within one second
+                _, time, station = self._tag_cache
+                self._last_time = time
+                self._sentence(sentence, raw, line_no, time, station)
+                return
             star = tag.find(b"*")
             if star < 0:
                 self._quarantine(line_no, MALFORMED, raw, None, "tag block without checksum")
@@ -382,6 +388,7 @@ class Decoder:
                     time = stamp / 1000.0 if stamp > 100_000_000_000 else float(stamp)
                 elif key == b"s:":
                     station = item[2:].decode("ascii")
+            self._tag_cache = (tag, time, station)
         elif first != 33:  # not '!': maybe a leading ISO-8601 time
             bang = raw.find(b"!")
             if bang < 0:

@@ -67,7 +67,8 @@ class PartitionWriter:
         if not buffer:
             return
         cols = list(zip(*buffer, strict=True))
-        times = pa.array([int(t * 1000) for t in cols[0]], pa.int64()).cast(SCHEMA.field(0).type)
+        millis = pc.round(pc.multiply(pa.array(cols[0], pa.float64()), 1000.0))
+        times = millis.cast(pa.int64()).cast(SCHEMA.field(0).type)
         table = pa.Table.from_arrays(
             [
                 times,

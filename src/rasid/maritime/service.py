@@ -12,7 +12,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -73,6 +73,18 @@ def open_lines(path: Path) -> tuple[IO[bytes], IO[bytes]]:
         return stream, raw
     raw.seek(0)
     return raw, raw
+
+
+def _split_lines(stream: IO[bytes], digest: Any) -> Iterator[bytes]:
+    """Lines of a binary stream read in 1 MiB chunks, hashing the bytes as they pass."""
+    rest = b""
+    while chunk := stream.read(1 << 20):
+        digest.update(chunk)
+        parts = (rest + chunk).split(b"\n")
+        rest = parts.pop()
+        yield from parts
+    if rest:
+        yield rest
 
 
 @dataclass
@@ -157,14 +169,12 @@ class Ingest:
         writer = PartitionWriter(self.data_dir)
         self.writers.append((writer, run))
         digest = hashlib.sha256()
-        update = digest.update
         decoder = nmea.Decoder(require_time=True)
         lines, underlying = open_lines(path)
         last_pos = 0
         try:
             with lines:
-                for line_no, line in enumerate(lines, 1):
-                    update(line)
+                for line_no, line in enumerate(_split_lines(lines, digest), 1):
                     decoder.feed(line, line_no)
                     if line_no % DRAIN_EVERY == 0:
                         self._drain(decoder, writer, run, str(path))
