@@ -276,3 +276,18 @@ def login(client: TestClient, username: str, password: str = PASSWORD) -> object
 
 def page_csrf(client: TestClient, path: str = "/profile") -> str:
     return csrf_from(client.get(path).text)
+
+
+@pytest.fixture
+def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
+    """The CLI pointed at this test's database and data directory."""
+    from rasid.core import cli_support
+    from rasid.core.settings import get_settings
+
+    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
+    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
+    get_settings.cache_clear()
+    cli_support.session_factory.cache_clear()
+    yield settings
+    get_settings.cache_clear()
+    cli_support.session_factory.cache_clear()

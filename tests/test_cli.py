@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -15,22 +14,10 @@ from typer.testing import CliRunner
 
 from rasid.audit.models import AuditEntry
 from rasid.cli import app
-from rasid.core import cli_support
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from tests.conftest import PASSWORD
 
 RUNNER = CliRunner()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    yield settings
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
 
 
 def rasid(*args: str, input: str | None = None) -> tuple[int, str, str]:

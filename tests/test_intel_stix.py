@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 
@@ -15,9 +14,8 @@ from typer.testing import CliRunner
 
 from rasid.audit.models import AuditEntry
 from rasid.cli import app as cli_app
-from rasid.core import cli_support
 from rasid.core.errors import NotFound
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from rasid.intel import service, stix
 from rasid.intel.schemas import ObservableIn, ReportIn, ReportLinkIn
 from rasid.registry import service as registry
@@ -300,17 +298,6 @@ def test_reader_gets_only_what_they_may_see_and_export_is_audited(
             )
         ).all()
     assert list(actions).count("export") == 1
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    yield settings
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
 
 
 def test_cli_list_and_export(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,8 @@ from typer.testing import CliRunner
 
 from rasid.audit.models import AuditEntry
 from rasid.cli import app as cli_app
-from rasid.core import cli_support
 from rasid.core.errors import Forbidden, NotFound
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from rasid.intel import misp, service
 from tests.conftest import World
 from tests.test_intel import BODY_AR, add_liaison, agreement, new_report, report_in
@@ -180,17 +178,6 @@ def test_feed_refuses_red_and_amber_strict(
         with factory() as db, pytest.raises(Forbidden, match="never leaves this server"):
             misp.feed_directory(db, world.actor("analyst"), [rid], tmp_path / "feed")
     assert not (tmp_path / "feed").exists()
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    yield settings
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
 
 
 def test_cli_export_misp_and_feed(

@@ -6,20 +6,18 @@ from __future__ import annotations
 import csv
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
-import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from rasid.audit.models import AuditEntry
 from rasid.cli import app
-from rasid.core import cli_support
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from rasid.identity.models import Organisation
 from rasid.registry import gazetteer, service
 from rasid.registry import io as registry_io
@@ -32,17 +30,6 @@ RUNNER = CliRunner()
 ACLED_SAMPLE = Path(__file__).parent / "data" / "acled_yemen_sample.csv"
 PERSONS_HEADER = ["name_ar", "name_latin", "aliases", "dob", "nationality", "identifiers"]
 KML = "{http://www.opengis.net/kml/2.2}"
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    yield settings
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
 
 
 def rasid(*args: str | Path) -> tuple[int, str, str]:

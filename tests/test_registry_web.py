@@ -5,14 +5,12 @@ from __future__ import annotations
 import json
 import re
 
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from rasid.cli import app as cli_app
-from rasid.core import cli_support
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from rasid.registry import service
 from rasid.registry.schemas import EntityIn, NameIn
 from tests.conftest import World, csrf_from, login
@@ -153,15 +151,6 @@ def test_duplicates_page_merges_and_undoes(
     assert undo
     client.post(undo.group(1), data={"csrf_token": csrf_from(merged.text)})
     assert client.get(f"/registry/entities/{b}", follow_redirects=False).status_code == 200
-
-
-@pytest.fixture
-def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    return settings
 
 
 def test_search_command_json_and_stdin(

@@ -40,7 +40,6 @@ from rasid.core.db import utcnow
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from rasid.identity.models import Organisation, User
 from rasid.intel.models import (
-    StixOrigin,
     RECORD_TYPES,
     RFI,
     Observable,
@@ -50,6 +49,7 @@ from rasid.intel.models import (
     ReportVersion,
     RFIAnswerReport,
     SharingAgreement,
+    StixOrigin,
 )
 from rasid.intel.schemas import AgreementIn, ReportIn, RFIAnswerIn, RFIIn
 from rasid.registry import service as registry
@@ -1095,3 +1095,87 @@ def from_peer(db: Session, report_id: int) -> bool:
         )
         is not None
     )
+
+
+def import_report(
+    db: Session,
+    actor: Actor,
+    data: ReportIn,
+    *,
+    existing_id: int | None = None,
+    release_to: Organisation | None = None,
+) -> Report:
+    """Create or update a report from an import (STIX file, TAXII POST, MISP, a peer).
+
+    Without ``release_to`` the report is a draft of the importing organisation (an update
+    of a released one is a revision, as by hand). With it (a peer pull) the report is
+    released at once to that organisation under this server's own agreement, since its
+    owner's server already approved and released it.
+    """
+    require(actor, "write")
+    grants = _check_report_marking(db, actor, data)
+    now = utcnow()
+    if existing_id is None:
+        report = Report(
+            owner_org_id=_own_org(actor),
+            marking=grants.marking,
+            status="draft",
+            version=1,
+            author_id=actor.user_id,
+            updated_by=actor.user_id,
+        )
+        _apply_report_fields(db, actor, report, data)
+        db.add(report)
+        db.flush()
+        before = None
+    else:
+        report = get_report(db, actor, existing_id, audit_read=False)
+        _require_owner(actor, report.owner_org_id)
+        before = report_snapshot(db, report)
+        _apply_report_fields(db, actor, report, data)
+        report.marking = grants.marking
+        report.version += 1
+        report.updated_at = now
+        report.updated_by = actor.user_id
+        report.status = "draft"
+        report.approved_by = None
+        report.approved_at = None
+        db.flush()
+    access.set_grants(db, report, recipients=grants.user_ids)
+    if release_to is not None:
+        agreement = find_agreement(db, report.owner_org_id, release_to.id, report.marking, "report")
+        if agreement is None or report.marking in NEVER_RELEASED:
+            raise Forbidden(
+                "No active sharing agreement lets %(owner)s release %(marking)s reports "
+                "to %(org)s.",
+                field="agreement",
+                owner=org_slugs(db, {report.owner_org_id}).get(report.owner_org_id, ""),
+                marking=report.marking,
+                org=release_to.slug,
+            )
+        row = db.scalar(
+            select(ReportRelease).where(
+                ReportRelease.report_id == report.id, ReportRelease.org_id == release_to.id
+            )
+        )
+        if row is None:
+            db.add(
+                ReportRelease(
+                    report_id=report.id,
+                    org_id=release_to.id,
+                    agreement_id=agreement.id,
+                    released_at=now,
+                    released_by=actor.user_id,
+                )
+            )
+        else:
+            row.agreement_id = agreement.id
+            row.released_at = now
+        db.flush()
+        releasable = [release_to.id] if report.marking in RELEASABLE_MARKINGS else []
+        access.set_grants(db, report, releasable_to=releasable, recipients=grants.user_ids)
+        report.status = "released"
+        report.released_at = now
+    after = _save_version(db, actor, report, "import")
+    audit.record_change(db, actor, "import", "intel_report", report.id, before, after)
+    return report

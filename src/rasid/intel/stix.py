@@ -95,6 +95,9 @@ RASID_PROPERTIES: tuple[str, ...] = (
     "x_rasid_event_date",
     "x_rasid_link_type",
     "x_rasid_role",
+    "x_rasid_summary",
+    "x_rasid_body_ar",
+    "x_rasid_body_en",
 )
 
 _HASH_NAMES = {"sha256": "SHA-256", "sha1": "SHA-1", "md5": "MD5"}
@@ -412,8 +415,12 @@ def report_bundle(db: Session, actor: Actor, report_id: int) -> dict[str, Any]:
         x_rasid_grading_scheme=report.grading_scheme,
         x_rasid_status=report.status,
         x_rasid_observables=custom_observables,
+        x_rasid_summary=report.summary,
+        x_rasid_body_ar=report.body_ar,
+        x_rasid_body_en=report.body_en,
     )
-    content = [org_obj, report_obj, *linked, *scos, *relationships]
+    # what the report refers to comes before it, so a reader can import in order
+    content = [org_obj, *linked, *scos, *relationships, report_obj]
     used = {m for o in content for m in o.get("object_marking_refs", [])}
     markings = [marking_definition(m) for m, (ref, _) in TLP2_MARKINGS.items() if ref in used]
     audit.record(

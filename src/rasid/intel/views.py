@@ -399,7 +399,7 @@ def _report_ctx(db: DB, actor: Actor, report: Report, **extra: Any) -> dict[str,
     return {
         "report": out,
         "own": own,
-        "can_edit": own and actor.can("write") and report.status != "released",
+        "can_edit": own and actor.can("write") and not service.from_peer(db, report.id),
         "can_approve": own
         and actor.has_role("liaison")
         and report.status == "draft"

@@ -452,6 +452,27 @@ def _identifier_clash(
             )
 
 
+def find_by_identifiers(db: Session, actor: Actor, data: EntityIn) -> int | None:
+    """A record of the same kind the user may see that holds one of these identifiers."""
+    for kind, _value, normalised in _clean_identifiers(data):
+        found = db.scalar(
+            select(Entity.id)
+            .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)
+            .where(
+                Entity.kind == data.kind,
+                EntityIdentifier.kind == kind,
+                EntityIdentifier.normalised == normalised,
+                Entity.merged_into_id.is_(None),
+                access.visible_filter(actor, Entity),
+            )
+            .order_by(Entity.id)
+            .limit(1)
+        )
+        if found is not None:
+            return found
+    return None
+
+
 def create_entity(db: Session, actor: Actor, data: EntityIn) -> tuple[Entity, list[str]]:
     require_write(actor)
     owner = _owner_org(actor)
