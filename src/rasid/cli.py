@@ -10,6 +10,7 @@ from rasid.audit.cli import audit_app
 from rasid.core.cli_support import fail, out_console, run, settings, unit_of_work
 from rasid.identity.cli import orgs_app, tokens_app, users_app
 from rasid.intel.cli import intel_app
+from rasid.intel.sync_cli import sync_app
 from rasid.maritime.cli import maritime_app
 from rasid.registry.cli import registry_app, search_command
 
@@ -29,6 +30,7 @@ app.add_typer(tokens_app, name="tokens")
 app.add_typer(audit_app, name="audit")
 app.add_typer(registry_app, name="registry")
 app.add_typer(intel_app, name="intel")
+app.add_typer(sync_app, name="sync")
 app.add_typer(maritime_app, name="maritime")
 app.command("search")(search_command)
 

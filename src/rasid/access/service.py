@@ -40,12 +40,18 @@ from rasid.core.errors import NotFound, ValidationFailed
 P = TypeVar("P", bound=Protected)
 
 
+#: ``Actor.via`` of an organisation reading as a whole, with no person: what a federation
+#: push sends to a partner server. It sees what the organisation sees, and no TLP:RED
+#: (RED goes to named people only).
+ORG_READER = "org"
+
+
 def visible_filter(actor: Actor, model: type[Protected]) -> ColumnElement[bool]:
     """SQL condition: rows of ``model`` that ``actor`` may see."""
     if actor.is_system:
         return true()
     marking = model.marking
-    if actor.user_id is None or actor.org_id is None:
+    if actor.org_id is None or (actor.user_id is None and actor.via != ORG_READER):
         return false()
     object_type = model.__access_type__
     row_id = model.id

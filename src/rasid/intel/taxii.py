@@ -13,7 +13,15 @@ position, and reports are paged in SQL. Filters ``added_after``, ``match[id]``,
 is generated from the current record, so it has exactly one version: ``first``, ``last`` and
 ``all`` select the same one.
 
-Collections are read-only: a POST of objects is answered 403 (after the 415 check).
+* ``to-<org slug>``: write-only, one per organisation an active agreement lets the caller's
+  organisation share with (callers who may write). A POST of an envelope imports the objects
+  through :mod:`rasid.intel.stix_import` as records of the caller's organisation, released to
+  that organisation under this server's agreements, and answers 202 with a status resource
+  (``/status/<id>/``, readable by the posting organisation only). This is what a partner
+  server's ``rasid sync push`` uses.
+
+The read collections refuse POST with 403 (after the 415 check); the write-only ones refuse
+reads with 403.
 Every error is a TAXII error message in ``application/taxii+json;version=2.1``.
 """
 
@@ -22,6 +30,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import uuid
 from collections.abc import Callable, Coroutine, Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -40,8 +49,9 @@ from rasid.access.markings import CLEAR
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.errors import RasidError
-from rasid.intel import service, stix
-from rasid.intel.models import Report, ReportRelease
+from rasid.identity.models import Organisation
+from rasid.intel import service, stix, stix_import
+from rasid.intel.models import Report, ReportRelease, SharingAgreement, TaxiiStatus
 from rasid.web.deps import DB, get_auth
 
 TAXII_MEDIA_TYPE = "application/taxii+json;version=2.1"
@@ -53,6 +63,7 @@ MAX_LIMIT = 1000
 REPORT_BATCH = 50
 PUBLIC = "public"
 RELEASED_PREFIX = "released-to-"
+WRITE_PREFIX = "to-"
 
 
 class TaxiiResponse(JSONResponse):
@@ -182,14 +193,19 @@ class View:
     date_added: InstrumentedAttribute[datetime] | InstrumentedAttribute[datetime | None]
     conditions: tuple[ColumnElement[bool], ...]
     join_release: bool
+    target_org_id: int | None = None  # set on the writable "to-<org>" collections
+
+    @property
+    def can_read(self) -> bool:
+        return self.target_org_id is None
 
     def info(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
             "description": self.description,
-            "can_read": True,
-            "can_write": False,
+            "can_read": self.can_read,
+            "can_write": not self.can_read,
             "media_types": [STIX_MEDIA_TYPE],
         }
 
@@ -230,7 +246,35 @@ def _views(db: Session, actor: Actor) -> list[View]:
         ),
         join_release=False,
     )
-    return [released, public]
+    views = [released, public]
+    if actor.can("write"):
+        on = service.today()
+        targets = db.execute(
+            select(Organisation.id, Organisation.slug)
+            .join(SharingAgreement, SharingAgreement.partner_org_id == Organisation.id)
+            .where(
+                SharingAgreement.owner_org_id == org_id,
+                SharingAgreement.active.is_(True),
+                or_(SharingAgreement.valid_from.is_(None), SharingAgreement.valid_from <= on),
+                or_(SharingAgreement.valid_to.is_(None), SharingAgreement.valid_to >= on),
+            )
+            .distinct()
+            .order_by(Organisation.slug)
+        ).all()
+        for target_id, target_slug in targets:
+            views.append(
+                View(
+                    id=WRITE_PREFIX + target_slug,
+                    title=f"Share with {target_slug}",
+                    description=f"POST STIX 2.1 objects here to share them with {target_slug} "
+                    f"under the agreements from {slug} (write only).",
+                    date_added=Report.released_at,
+                    conditions=(),
+                    join_release=False,
+                    target_org_id=int(target_id),
+                )
+            )
+    return views
 
 
 def _view(db: Session, actor: Actor, collection_id: str) -> View:
@@ -238,6 +282,13 @@ def _view(db: Session, actor: Actor, collection_id: str) -> View:
         if view.id == collection_id:
             return view
     raise TaxiiError(404, "Not Found", f"No collection {collection_id} for you.")
+
+
+def _readable(db: Session, actor: Actor, collection_id: str) -> View:
+    view = _view(db, actor, collection_id)
+    if not view.can_read:
+        raise TaxiiError(403, "Forbidden", "This collection is write-only (can_read is false).")
+    return view
 
 
 # --- the object stream -------------------------------------------------------------------------
@@ -473,7 +524,7 @@ def collection(request: Request, db: DB, collection_id: str) -> Response:
 @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/")
 def get_objects(request: Request, db: DB, collection_id: str) -> Response:
     actor = taxii_actor(request, db)
-    view = _view(db, actor, collection_id)
+    view = _readable(db, actor, collection_id)
     page = _page(db, actor, view, Query.of(request))
     _audit_export(db, actor, view, page, "objects")
     return TaxiiResponse(
@@ -482,16 +533,109 @@ def get_objects(request: Request, db: DB, collection_id: str) -> Response:
 
 
 @router.post(f"/{API_ROOT}/collections/{{collection_id}}/objects/")
-def add_objects(request: Request, db: DB, collection_id: str) -> Response:
+async def add_objects(request: Request, db: DB, collection_id: str) -> Response:
+    """Import posted objects as the caller's organisation, released to the collection's target.
+
+    The envelope is checked first (400 and nothing written when it is not an envelope of
+    STIX objects); then each object is imported or refused on its own, as the status
+    resource (answered with 202, already complete) lists.
+    """
     actor = taxii_actor(request, db)
-    _view(db, actor, collection_id)
-    raise TaxiiError(403, "Forbidden", "This collection is read-only (can_write is false).")
+    view = _view(db, actor, collection_id)
+    if view.target_org_id is None:
+        raise TaxiiError(403, "Forbidden", "This collection is read-only (can_write is false).")
+    raw = await request.body()
+    if len(raw) > MAX_CONTENT_LENGTH:
+        raise TaxiiError(413, "Payload Too Large", f"At most {MAX_CONTENT_LENGTH} bytes.")
+    try:
+        envelope = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise TaxiiError(400, "Bad Request", f"The body is not JSON: {exc}.") from exc
+    if not isinstance(envelope, dict) or not isinstance(envelope.get("objects"), list):
+        raise TaxiiError(400, "Bad Request", 'Send an envelope: {"objects": [...]}.')
+    objects = stix_import.check_objects(envelope["objects"])
+    target = db.get(Organisation, view.target_org_id)
+    result = stix_import.import_objects(
+        db,
+        actor,
+        objects,
+        stix_import.Options(source="taxii", release_to=target, strict=False),
+    )
+    status = _record_status(db, actor, view, objects, result)
+    audit.record(
+        db,
+        actor,
+        "import",
+        object_type="taxii_collection",
+        object_id=view.id,
+        detail={"format": "taxii-2.1", "status": status.id, **result.as_dict()},
+    )
+    return TaxiiResponse(_status_body(status), status_code=202)
+
+
+def _record_status(
+    db: Session,
+    actor: Actor,
+    view: View,
+    objects: list[dict[str, Any]],
+    result: stix_import.Result,
+) -> TaxiiStatus:
+    successes: list[dict[str, str]] = []
+    failures: list[dict[str, str]] = []
+    reasons = dict(e.split(": ", 1) for e in result.errors if ": " in e)
+    for obj in objects:
+        entry = {"id": obj["id"], "version": object_version(obj, datetime.now(UTC))}
+        if result.outcomes.get(obj["id"]) == "refused":
+            failures.append({**entry, "message": reasons.get(obj["id"], "refused")})
+        else:
+            successes.append({**entry, "message": result.outcomes.get(obj["id"], "skipped")})
+    status = TaxiiStatus(
+        id=str(uuid.uuid4()),
+        collection=view.id,
+        org_id=actor.org_id,
+        user_id=actor.user_id,
+        status="complete",
+        total_count=len(objects),
+        success_count=len(successes),
+        failure_count=len(failures),
+        pending_count=0,
+        details=json.dumps({"successes": successes, "failures": failures}, ensure_ascii=False),
+    )
+    db.add(status)
+    db.flush()
+    return status
+
+
+def _status_body(status: TaxiiStatus) -> dict[str, Any]:
+    details = json.loads(status.details)
+    return {
+        "id": status.id,
+        "status": status.status,
+        "request_timestamp": taxii_timestamp(status.request_timestamp),
+        "total_count": status.total_count,
+        "success_count": status.success_count,
+        "successes": details.get("successes", []),
+        "failure_count": status.failure_count,
+        "failures": details.get("failures", []),
+        "pending_count": status.pending_count,
+        "pendings": [],
+    }
+
+
+@router.get(f"/{API_ROOT}/status/{{status_id}}/")
+def get_status(request: Request, db: DB, status_id: str) -> Response:
+    """A POST's status, for the organisation that posted it only."""
+    actor = taxii_actor(request, db)
+    status = db.get(TaxiiStatus, status_id)
+    if status is None or status.org_id != actor.org_id:
+        raise TaxiiError(404, "Not Found", f"No status {status_id} for you.")
+    return TaxiiResponse(_status_body(status))
 
 
 @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/")
 def get_object(request: Request, db: DB, collection_id: str, object_id: str) -> Response:
     actor = taxii_actor(request, db)
-    view = _view(db, actor, collection_id)
+    view = _readable(db, actor, collection_id)
     page = _page(db, actor, view, Query.of(request, object_id))
     if not page.items:
         raise TaxiiError(404, "Not Found", f"No object {object_id} in {collection_id}.")
@@ -504,7 +648,7 @@ def get_object(request: Request, db: DB, collection_id: str, object_id: str) -> 
 @router.get(f"/{API_ROOT}/collections/{{collection_id}}/objects/{{object_id}}/versions/")
 def object_versions(request: Request, db: DB, collection_id: str, object_id: str) -> Response:
     actor = taxii_actor(request, db)
-    view = _view(db, actor, collection_id)
+    view = _readable(db, actor, collection_id)
     query = Query.of(request, object_id)
     page = _page(db, actor, view, replace(query, versions=frozenset({"all"})))
     if not page.items:
@@ -516,7 +660,7 @@ def object_versions(request: Request, db: DB, collection_id: str, object_id: str
 @router.get(f"/{API_ROOT}/collections/{{collection_id}}/manifest/")
 def manifest(request: Request, db: DB, collection_id: str) -> Response:
     actor = taxii_actor(request, db)
-    view = _view(db, actor, collection_id)
+    view = _readable(db, actor, collection_id)
     page = _page(db, actor, view, Query.of(request))
     records = [
         {
