@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -27,9 +28,9 @@ from rasid.core.migrate import upgrade
 from rasid.core.settings import Settings
 from rasid.identity import service as identity
 from rasid.intel import federation, service
-from rasid.intel.models import Report, StixOrigin, SyncRun
+from rasid.intel.models import Report, StixOrigin
 from rasid.intel.schemas import AgreementIn, ReportIn
-from tests.conftest import PASSWORD, World
+from tests.conftest import PASSWORD, World, csrf_from, login
 from tests.test_intel import BODY_AR, add_liaison
 from tests.test_taxii import TAXII, server  # noqa: F401  (the Uvicorn fixture)
 
@@ -374,7 +375,7 @@ def test_taxii_post_status_and_refusals(ministry: Ministry) -> None:
     assert hidden.status_code == 404
 
 
-def test_sync_cli(ministry: Ministry, cli_env: Settings) -> None:
+def test_sync_cli_and_peers_page(ministry: Ministry, cli_env: Settings, client: TestClient) -> None:
     """The CLI on the ministry's own database: add a peer from stdin, pull it (a loop to itself)."""
     runner = CliRunner()
     added = runner.invoke(
@@ -421,4 +422,13 @@ def test_sync_cli(ministry: Ministry, cli_env: Settings) -> None:
     assert "pull self" not in scheduled.output  # pulled a moment ago: not due yet
     viewer = runner.invoke(cli_app, ["sync", "pull", "self", "--as", "observer"])
     assert viewer.exit_code != 0 and "liaison" in viewer.output
-    _ = SyncRun
+
+    # the page: Arabic by default, the last pull with its counts and the first refusal
+    login(client, "liaison")  # liaison officers run the sync and see its state
+    page = client.get("/intel/peers")
+    assert page.status_code == 200 and 'dir="rtl"' in page.text
+    assert 'data-peer="self"' in page.text and "No active sharing agreement" in page.text
+    assert "خوادم الشركاء" in page.text
+    client.post("/logout", data={"csrf_token": csrf_from(client.get("/").text)})
+    login(client, "watch")
+    assert client.get("/intel/peers").status_code == 403

@@ -22,7 +22,7 @@ from rasid.core import i18n
 from rasid.core.actor import Actor
 from rasid.core.errors import Forbidden, RasidError, ValidationFailed
 from rasid.identity import service as identity
-from rasid.intel import api, correlation, files, inbox, service
+from rasid.intel import api, correlation, federation, files, inbox, service
 from rasid.intel.models import (
     OBSERVABLE_KINDS,
     RECORD_TYPES,
@@ -103,6 +103,9 @@ _env.globals["priority_label"] = _labeller(PRIORITY_LABELS)
 _env.globals["scheme_label"] = _labeller(SCHEME_LABELS)
 _env.globals["observable_label"] = _labeller(OBSERVABLE_LABELS)
 _env.globals["record_type_label"] = _labeller(RECORD_TYPE_LABELS)
+_env.globals["sync_status_label"] = _labeller(
+    {"ok": i18n.N_("Succeeded"), "error": i18n.N_("Failed"), "running": i18n.N_("Running")}
+)
 
 
 def _redirect(location: str) -> RedirectResponse:
@@ -726,3 +729,26 @@ async def agreement_create(request: Request, db: DB, actor: PageActor) -> Respon
 def agreement_deactivate(agreement_id: int, db: DB, actor: PageActor) -> Response:
     service.deactivate_agreement(db, actor, agreement_id)
     return _redirect("/intel/agreements")
+
+
+# --- partner servers (federation) ----------------------------------------------------------------
+
+
+@router.get("/intel/peers")
+def peers_page(request: Request, db: DB, actor: PageActor) -> Response:
+    """Partner servers with their last pull and push: when, how, counts and errors."""
+    rows: list[dict[str, Any]] = []
+    for peer in federation.list_peers(db, actor):
+        runs = federation.last_runs(db, peer.id, 10)
+        orgs = service.org_slugs(db, {peer.local_org_id, peer.receiving_org_id})
+        rows.append(
+            {
+                "peer": peer,
+                "local_org": orgs.get(peer.local_org_id, ""),
+                "receiving_org": orgs.get(peer.receiving_org_id, ""),
+                "last_pull": next((r for r in runs if r.direction == "pull"), None),
+                "last_push": next((r for r in runs if r.direction == "push"), None),
+                "runs": runs,
+            }
+        )
+    return render(request, "intel/peers.html", {"rows": rows})

@@ -230,6 +230,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/intel/inbox", i18n.N_("Inbox"), "read", "inbox"),
             NavItem("/intel/rfis", i18n.N_("RFIs"), "read", "rfi"),
             NavItem("/intel/agreements", i18n.N_("Sharing agreements"), "administer", "agreement"),
+            NavItem("/intel/peers", i18n.N_("Partner servers"), "release|administer", "peer"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
