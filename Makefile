@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 export RASID_DATA_DIR ?= $(CURDIR)/var
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PARTNER_DIR ?= $(CURDIR)/var-partner
+PARTNER_PORT ?= 8001
 
-.PHONY: setup demo serve test lint typecheck format bench clean i18n
+.PHONY: setup demo demo-partner serve test lint typecheck format bench clean i18n
 
 setup: $(VENV)/.stamp-deps src/rasid/web/static/vendor/.stamp
 
@@ -33,6 +35,24 @@ demo: setup
 	$(BIN)/rasid demo
 	@echo "Serving Rasid on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
 	$(BIN)/rasid serve --host $(HOST) --port $(PORT)
+
+# The partner embassy's own server on PARTNER_PORT, with a peer definition for the ministry's
+# demo server (run `make demo` first, in another terminal): it pulls what the ministry released
+# to the partner embassy and pushes back what the embassy releases to the ministry.
+demo-partner: setup
+	$(BIN)/rasid db upgrade
+	$(BIN)/rasid demo
+	RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid db upgrade
+	RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid demo --partner
+	RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid sync peer list --json | grep -q '"ministry"' || \
+	  $(BIN)/rasid tokens create --user partner --name "partner server sync" | \
+	  RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid sync peer add ministry \
+	    http://$(HOST):$(PORT)/taxii2/rasid/ --collection released-to-partner-embassy \
+	    --username partner --org moi-ct --receiving-org partner-embassy \
+	    --push-collection to-moi-ct --every 5 --token-stdin
+	-RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid sync pull ministry
+	@echo "Serving the partner's server on http://$(HOST):$(PARTNER_PORT)/ (Ctrl+C to stop)"
+	RASID_DATA_DIR=$(PARTNER_DIR) $(BIN)/rasid serve --host $(HOST) --port $(PARTNER_PORT)
 
 serve: setup
 	$(BIN)/rasid db upgrade

@@ -122,9 +122,31 @@ def _safe_url(url: str) -> str:
 
 
 @app.command()
-def demo() -> None:
+def demo(
+    partner: bool = typer.Option(
+        False,
+        "--partner",
+        help="Load the partner embassy's own server instead (see `make demo-partner`).",
+    ),
+) -> None:
     """Load the demo organisations, users of every role and every module's demo data (safe to run twice)."""
     from rasid import demo as demo_data
+
+    if partner:
+
+        def partner_body() -> None:
+            with unit_of_work(None) as (db, actor):
+                created = demo_data.load_partner(db, actor)
+            summary = ", ".join(f"{count} {name}" for name, count in created.items())
+            out_console.print(
+                f"partner server: {summary}; users "
+                + ", ".join(u.username for u in demo_data.PARTNER_USERS)
+                + f" (password {demo_data.DEMO_PASSWORD})",
+                highlight=False,
+            )
+
+        run(partner_body)
+        return
 
     def body() -> None:
         with unit_of_work(None) as (db, actor):

@@ -129,3 +129,83 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
     created.update(registry_demo.load(db, actors))
     created.update(intel_demo.load(db, actors))
     return created
+
+
+# --- the partner's own server (``make demo-partner``) ---------------------------------------------
+
+PARTNER_ORGS: tuple[DemoOrg, ...] = (
+    DemoOrg(
+        "partner-embassy",
+        "سفارة الشريك - مكتب التعاون الأمني",
+        "Partner Embassy - Security Cooperation Office",
+        "GB",
+        "embassy",
+    ),
+    DemoOrg(
+        "moi-ct",
+        "وزارة الداخلية - وحدة مكافحة الإرهاب (خادم الوزارة)",
+        "Ministry of Interior - CT Unit (ministry server)",
+        "YE",
+        "ministry",
+    ),
+)
+PARTNER_USERS: tuple[DemoUser, ...] = (
+    DemoUser("admin", "partner-embassy", ("admin",), "مدير النظام", "System Administrator", "en"),
+    DemoUser("analyst", "partner-embassy", ("analyst",), "إميلي رايت", "Emily Wright", "en"),
+    DemoUser("liaison", "partner-embassy", ("liaison",), "جيمس كارتر", "James Carter", "en"),
+)
+
+
+def load_partner(db: Session, actor: Actor) -> dict[str, int]:
+    """The partner embassy's own server: its organisation, one that stands for the ministry's
+    server, users, and the agreement under which what the ministry releases is received."""
+    from rasid.intel import service as intel
+    from rasid.intel.models import SharingAgreement
+    from rasid.intel.schemas import AgreementIn
+
+    created = {"organisations": 0, "users": 0, "agreements": 0}
+    for org in PARTNER_ORGS:
+        if db.scalar(select(Organisation.id).where(Organisation.slug == org.slug)) is None:
+            identity.create_org(
+                db,
+                actor,
+                slug=org.slug,
+                name_ar=org.name_ar,
+                name_en=org.name_en,
+                country=org.country,
+                kind=org.kind,
+            )
+            created["organisations"] += 1
+    for user in PARTNER_USERS:
+        if db.scalar(select(User.id).where(User.username == user.username)) is None:
+            identity.create_user(
+                db,
+                actor,
+                username=user.username,
+                org_slug=user.org,
+                roles=list(user.roles),
+                password=DEMO_PASSWORD,
+                display_name_ar=user.name_ar,
+                display_name_en=user.name_en,
+                language=user.language,
+            )
+            created["users"] += 1
+    if db.scalar(select(SharingAgreement.id).limit(1)) is None:
+        for source, target, markings in [
+            ("moi-ct", "partner-embassy", ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"]),
+            ("partner-embassy", "moi-ct", ["TLP:GREEN", "TLP:AMBER"]),
+        ]:
+            intel.create_agreement(
+                db,
+                actor,
+                AgreementIn(
+                    from_org=source,
+                    partner_org=target,
+                    partner_server="ministry" if target == "moi-ct" else "",
+                    markings=markings,
+                    record_types=["report", "entity", "incident", "link"],
+                    note="Demo: the bilateral exchange memorandum.",
+                ),
+            )
+            created["agreements"] += 1
+    return created
