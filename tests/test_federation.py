@@ -30,6 +30,7 @@ from rasid.identity import service as identity
 from rasid.intel import federation, service
 from rasid.intel.models import Report, StixOrigin
 from rasid.intel.schemas import AgreementIn, ReportIn
+from rasid.web.app import create_app
 from tests.conftest import PASSWORD, World, csrf_from, login
 from tests.test_intel import BODY_AR, add_liaison
 from tests.test_taxii import TAXII, server  # noqa: F401  (the Uvicorn fixture)
@@ -107,6 +108,7 @@ def ministry(server: str, world: World, factory: sessionmaker[Session]) -> Minis
 class PartnerServer:
     factory: sessionmaker[Session]
     data_dir: Path
+    url: str
 
     def actor(self, username: str) -> Actor:
         with self.factory() as db:
@@ -151,7 +153,13 @@ def partner_server(tmp_path: Path) -> Iterator[PartnerServer]:
             ("other", "other", ["analyst"]),
         ]:
             identity.create_user(
-                db, sys_actor, username=username, org_slug=org, roles=roles, password=PASSWORD
+                db,
+                sys_actor,
+                username=username,
+                org_slug=org,
+                roles=roles,
+                password=PASSWORD,
+                language="en",
             )
         service.create_agreement(
             db,
@@ -173,7 +181,7 @@ def partner_server(tmp_path: Path) -> Iterator[PartnerServer]:
                 record_types=["report"],
             ),
         )
-    yield PartnerServer(factory, tmp_path / "partner-data")
+    yield PartnerServer(factory, tmp_path / "partner-data", url)
     engine.dispose()
 
 
@@ -224,6 +232,16 @@ def test_pull_brings_what_agreements_allow_and_nothing_else(
         assert origin.origin_org == "CT Unit" and origin.stix_id.startswith("report--")
     # AMBER+STRICT and RED never left the ministry; another organisation sees nothing
     assert p.reports("other") == []
+    # the partner's analyst reads it on the partner server's pages, in English, Arabic intact
+    partner_settings = Settings(
+        data_dir=p.data_dir, database_url=p.url, secret_key="partner-server-test-secret-key-0123"
+    )
+    with TestClient(create_app(partner_settings), base_url="http://testserver") as browser:
+        login(browser, "gb-analyst")
+        page = browser.get(f"/intel/reports/{amber.id}")
+        assert page.status_code == 200 and '<html lang="en" dir="ltr">' in page.text
+        assert BODY_AR in page.text and "TLP:AMBER" in page.text
+        assert browser.get("/intel/inbox").text.count("data-id=") == 3
     # running it again changes nothing
     before = (p.count(Report), p.count(StixOrigin))
     again = _pull(p)
