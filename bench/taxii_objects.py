@@ -37,7 +37,7 @@ from api_rps import free_port, serve, wait_up
 from rasid.core.db import make_engine, make_session_factory
 from rasid.core.migrate import analyze
 from rasid.identity import service as identity
-from stix_export import Loader, database, make_world, release_report
+from stix_export import Loader, World, database, make_world, release_report
 
 ROOT = Path(__file__).resolve().parent.parent
 COLLECTION = "released-to-partner"
@@ -101,6 +101,37 @@ def read_collection(
     return objects, pages, time.perf_counter() - started
 
 
+def build_collection(url: str, reports: int, per_report: int) -> tuple[World, str, int, float]:
+    """The bench collection in ``url``: ``reports`` reports, each linked to ``per_report``
+    bulk-loaded records, released to the partner; (world, partner token, rows, seconds)."""
+    engine = make_engine(url)
+    factory = make_session_factory(engine)
+    world = make_world(factory)
+    loader = Loader(world, random.Random(2026))
+    started = time.perf_counter()
+    rows = 0
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+    ) as bar:
+        task = bar.add_task("reports", total=reports)
+        for i in range(reports):
+            records = loader.records(per_report)
+            with factory.begin() as db:
+                rows += loader.flush(db)
+            release_report(factory, world, records, f"تقرير {i + 1}")
+            bar.advance(task)
+    build_s = time.perf_counter() - started
+    analyze(engine)
+    with factory.begin() as db:
+        partner = identity.actor_for_username(db, world.partner, via="bench")
+        token = identity.create_token(db, partner, world.partner).plaintext
+    engine.dispose()
+    return world, token, rows, build_s
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -114,31 +145,7 @@ def main() -> None:
     args = parser.parse_args()
     with database(args.database_url) as url, tempfile.TemporaryDirectory() as tmp:
         tmpdir = Path(tmp)
-        engine = make_engine(url)
-        factory = make_session_factory(engine)
-        world = make_world(factory)
-        loader = Loader(world, random.Random(2026))
-        started = time.perf_counter()
-        rows = 0
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-        ) as bar:
-            task = bar.add_task("reports", total=args.reports)
-            for i in range(args.reports):
-                records = loader.records(args.per_report)
-                with factory.begin() as db:
-                    rows += loader.flush(db)
-                release_report(factory, world, records, f"تقرير {i + 1}")
-                bar.advance(task)
-        build_s = time.perf_counter() - started
-        analyze(engine)
-        with factory.begin() as db:
-            partner = identity.actor_for_username(db, world.partner, via="bench")
-            token = identity.create_token(db, partner, world.partner).plaintext
-        engine.dispose()
+        world, token, rows, build_s = build_collection(url, args.reports, args.per_report)
 
         env = os.environ | {"RASID_DATA_DIR": str(tmpdir / "data"), "RASID_DATABASE_URL": url}
         port = free_port()

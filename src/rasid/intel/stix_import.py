@@ -299,18 +299,18 @@ def _origin(db: Session, owner: int, stix_id: str) -> StixOrigin | None:
     )
 
 
-def known_ids(db: Session, owner: int, ids: Iterable[str]) -> set[str]:
+def origins(db: Session, owner: int, ids: Iterable[str]) -> dict[str, StixOrigin]:
+    """The earlier imports of these STIX ids by ``owner``, 500 ids a query."""
     wanted = list(set(ids))
-    found: set[str] = set()
+    found: dict[str, StixOrigin] = {}
     for start in range(0, len(wanted), 500):
         chunk = wanted[start : start + 500]
-        found.update(
-            db.scalars(
-                select(StixOrigin.stix_id).where(
-                    StixOrigin.owner_org_id == owner, StixOrigin.stix_id.in_(chunk)
-                )
+        for row in db.scalars(
+            select(StixOrigin).where(
+                StixOrigin.owner_org_id == owner, StixOrigin.stix_id.in_(chunk)
             )
-        )
+        ):
+            found[row.stix_id] = row
     return found
 
 
@@ -329,6 +329,25 @@ class _Importer:
         self.ctx = ctx
         self.result = result
         self.release_slug = options.release_to.slug if options.release_to else None
+        # per batch: STIX id → its earlier import (None: none), agreements already found
+        self.origins: dict[str, StixOrigin | None] = {}
+        self.agreements: set[tuple[str, str]] = set()
+
+    def prefetch(self, ids: Iterable[str]) -> None:
+        """Look up the earlier imports of a whole batch at once (instead of one by one)."""
+        wanted = {i for i in ids if i not in self.origins}
+        found = origins(self.db, self.owner, wanted) if wanted else {}
+        for stix_id in wanted:
+            self.origins[stix_id] = found.get(stix_id)
+
+    def lookup(self, stix_id: str) -> StixOrigin | None:
+        if stix_id not in self.origins:
+            self.origins[stix_id] = _origin(self.db, self.owner, stix_id)
+        return self.origins[stix_id]
+
+    def forget(self, stix_id: str) -> None:
+        """After a refused object (its savepoint rolled back): look it up again if needed."""
+        self.origins.pop(stix_id, None)
 
     # marking and release of one record
     def marking_fields(self, marking: str, record_type: str, stix_id: str) -> dict[str, Any]:
@@ -342,7 +361,10 @@ class _Importer:
                 id=stix_id,
                 marking=marking,
             )
-        if service.find_agreement(self.db, self.owner, target.id, marking, record_type) is None:
+        key = (marking, record_type)
+        if key not in self.agreements and (
+            service.find_agreement(self.db, self.owner, target.id, marking, record_type) is None
+        ):
             owner_slug = service.org_slugs(self.db, {self.owner}).get(self.owner, "")
             raise ValidationFailed(
                 "No active sharing agreement on this server lets %(owner)s share %(marking)s "
@@ -353,11 +375,12 @@ class _Importer:
                 type=record_type,
                 org=target.slug,
             )
+        self.agreements.add(key)
         return {"marking": marking, "releasable_to": [target.slug] if marking == AMBER else []}
 
     def origin_row(self, obj: dict[str, Any], modified: str) -> tuple[StixOrigin | None, bool]:
         """The earlier import of this STIX id, and whether this version is new."""
-        row = _origin(self.db, self.owner, obj["id"])
+        row = self.lookup(obj["id"])
         return row, row is None or modified > row.stix_modified
 
     def remember(
@@ -365,18 +388,18 @@ class _Importer:
     ) -> None:
         origin_org = self.ctx.orgs.get(str(obj.get("created_by_ref", "")), "")
         if row is None:
-            self.db.add(
-                StixOrigin(
-                    owner_org_id=self.owner,
-                    stix_id=obj["id"],
-                    stix_modified=modified,
-                    object_type=object_type,
-                    object_id=oid,
-                    source=self.options.source,
-                    origin_server=self.options.origin_server,
-                    origin_org=origin_org,
-                )
+            new = StixOrigin(
+                owner_org_id=self.owner,
+                stix_id=obj["id"],
+                stix_modified=modified,
+                object_type=object_type,
+                object_id=oid,
+                source=self.options.source,
+                origin_server=self.options.origin_server,
+                origin_org=origin_org,
             )
+            self.db.add(new)
+            self.origins[obj["id"]] = new
             self.result.created += 1
             self.result.outcomes[obj["id"]] = "created"
         else:
@@ -394,7 +417,7 @@ class _Importer:
         return entity is not None and entity.owner_org_id == self.owner
 
     def resolve(self, stix_id: str) -> StixOrigin | None:
-        return _origin(self.db, self.owner, stix_id)
+        return self.lookup(stix_id)
 
     # one object
     def entity(self, obj: dict[str, Any], kind: str, where: str) -> None:
@@ -716,7 +739,8 @@ def import_objects(
             ctx.scos[obj["id"]] = obj
     present = {o["id"] for o in objects} | set(ctx.scos) | set(ctx.markings) | set(ctx.orgs)
     wanted = {ref for o in objects for _, ref in _refs(o)} - present
-    known = known_ids(db, importer.owner, wanted) if wanted else set()
+    importer.prefetch({o["id"] for o in objects} | wanted)
+    known = {ref for ref in wanted if importer.origins.get(ref) is not None}
     indexed = list(enumerate(objects))
     for i, obj in indexed:
         for name, ref in _refs(obj):
@@ -761,6 +785,7 @@ def import_objects(
             with db.begin_nested():
                 importer.one(obj, where)
         except RasidError as exc:
+            importer.forget(obj["id"])
             result.refused += 1
             result.outcomes[obj["id"]] = "refused"
             result.errors.append(f"{obj['id']}: {exc.message}")
