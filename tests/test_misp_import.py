@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,9 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from rasid.cli import app as cli_app
-from rasid.core import cli_support
 from rasid.core.errors import Forbidden, ValidationFailed
-from rasid.core.settings import Settings, get_settings
+from rasid.core.settings import Settings
 from rasid.intel import misp_import, service
 from rasid.intel.models import Report, StixOrigin
 from tests.conftest import World
@@ -24,17 +22,6 @@ from tests.test_intel_stix import EVERY_KIND
 
 BODY_EN = "An arms smuggling skiff was sighted off Mukalla."
 UUID = "5f1c0c8e-2a57-4e0c-9b8a-1d2e3f4a5b6c"
-
-
-@pytest.fixture
-def misp_cli(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Settings]:
-    monkeypatch.setenv("RASID_DATA_DIR", str(settings.data_dir))
-    monkeypatch.setenv("RASID_DATABASE_URL", settings.database_url)
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
-    yield settings
-    get_settings.cache_clear()
-    cli_support.session_factory.cache_clear()
 
 
 def _event(**extra: Any) -> dict[str, Any]:
@@ -258,7 +245,7 @@ def _same(a: Report, b: Report) -> None:
 
 
 def test_round_trip_of_our_export_and_feed(
-    world: World, factory: sessionmaker[Session], misp_cli: Settings, tmp_path: Path
+    world: World, factory: sessionmaker[Session], cli_env: Settings, tmp_path: Path
 ) -> None:
     add_liaison(factory)
     agreement(factory, world)

@@ -95,9 +95,15 @@ USERS: tuple[DemoUser, ...] = (
 )
 
 
-def load(db: Session, actor: Actor) -> dict[str, int]:
-    created = {"organisations": 0, "users": 0}
-    for org in ORGS:
+def _ensure_orgs_and_users(
+    db: Session,
+    actor: Actor,
+    orgs: tuple[DemoOrg, ...],
+    users: tuple[DemoUser, ...],
+    created: dict[str, int],
+) -> None:
+    """Create the organisations and users that do not exist yet (counted in ``created``)."""
+    for org in orgs:
         if db.scalar(select(Organisation.id).where(Organisation.slug == org.slug)) is None:
             identity.create_org(
                 db,
@@ -110,7 +116,7 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
                 in_community=org.in_community,
             )
             created["organisations"] += 1
-    for user in USERS:
+    for user in users:
         if db.scalar(select(User.id).where(User.username == user.username)) is None:
             identity.create_user(
                 db,
@@ -124,6 +130,11 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
                 language=user.language,
             )
             created["users"] += 1
+
+
+def load(db: Session, actor: Actor) -> dict[str, int]:
+    created = {"organisations": 0, "users": 0}
+    _ensure_orgs_and_users(db, actor, ORGS, USERS, created)
     db.flush()
     actors = {u.username: identity.actor_for_username(db, u.username) for u in USERS}
     created.update(registry_demo.load(db, actors))
@@ -164,32 +175,7 @@ def load_partner(db: Session, actor: Actor) -> dict[str, int]:
     from rasid.intel.schemas import AgreementIn
 
     created = {"organisations": 0, "users": 0, "agreements": 0}
-    for org in PARTNER_ORGS:
-        if db.scalar(select(Organisation.id).where(Organisation.slug == org.slug)) is None:
-            identity.create_org(
-                db,
-                actor,
-                slug=org.slug,
-                name_ar=org.name_ar,
-                name_en=org.name_en,
-                country=org.country,
-                kind=org.kind,
-            )
-            created["organisations"] += 1
-    for user in PARTNER_USERS:
-        if db.scalar(select(User.id).where(User.username == user.username)) is None:
-            identity.create_user(
-                db,
-                actor,
-                username=user.username,
-                org_slug=user.org,
-                roles=list(user.roles),
-                password=DEMO_PASSWORD,
-                display_name_ar=user.name_ar,
-                display_name_en=user.name_en,
-                language=user.language,
-            )
-            created["users"] += 1
+    _ensure_orgs_and_users(db, actor, PARTNER_ORGS, PARTNER_USERS, created)
     if db.scalar(select(SharingAgreement.id).limit(1)) is None:
         for source, target, markings in [
             ("moi-ct", "partner-embassy", ["TLP:CLEAR", "TLP:GREEN", "TLP:AMBER"]),

@@ -1,6 +1,6 @@
 """Flag state from an MMSI's Maritime Identification Digits (ITU-R M.585, ITU MID table).
 
-Only ship-station MMSIs (first digit 2–7: ``MIDXXXXXX``) carry a flag. The special
+Only ship-station MMSIs (first digit 2–7: the MID then six digits) carry a flag. The special
 prefixes of ITU-R M.585 are *not* read as flags: ``00`` coast stations, ``0`` group
 calls, ``111`` SAR aircraft, ``98`` craft associated with a parent ship, ``99`` aids to
 navigation, ``970`` AIS-SART, ``972`` man overboard, ``974`` EPIRB-AIS; ``8`` (handheld
