@@ -8,6 +8,7 @@ from pathlib import Path
 import typer
 
 from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.core.jsonfile import read_json
 from rasid.intel import misp as misp_export
 from rasid.intel import service
 from rasid.intel import stix as stix_export
@@ -126,7 +127,7 @@ def import_stix_command(
     from rasid.intel import stix_import
 
     def body() -> dict[str, object]:
-        data = stix_import.read_json(path)
+        data = read_json(path)
         with unit_of_work(as_user) as (db, actor):
             return stix_import.import_bundle(db, actor, data).as_dict()
 

@@ -25,7 +25,6 @@ work makes an import all-or-nothing: a malformed file or a missing field is a
 
 from __future__ import annotations
 
-import json
 import re
 import uuid
 from dataclasses import dataclass, field
@@ -40,6 +39,7 @@ from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import ValidationFailed
+from rasid.core.jsonfile import read_json
 from rasid.intel import service
 from rasid.intel.models import Report, StixOrigin
 from rasid.intel.schemas import ReportIn
@@ -159,31 +159,10 @@ def _missing(source: str, name: str) -> ValidationFailed:
     )
 
 
-def _read_json(path: Path, source: str) -> Any:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError as exc:
-        raise ValidationFailed("%(file)s does not exist.", field="path", file=source) from exc
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ValidationFailed(
-            "%(file)s cannot be read as UTF-8 text.", field="path", file=source
-        ) from exc
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            "%(file)s is not valid JSON (line %(line)s, column %(column)s).",
-            field="path",
-            file=source,
-            line=exc.lineno,
-            column=exc.colno,
-        ) from exc
-
-
 def read_path(path: Path) -> list[tuple[str, Any]]:
     """The events in a file or a feed directory, each with the name of its file."""
     if path.is_dir():
-        manifest = _read_json(path / "manifest.json", "manifest.json")
+        manifest = read_json(path / "manifest.json", "manifest.json")
         if not isinstance(manifest, dict):
             raise ValidationFailed(
                 "%(file)s must map event uuids to their summaries.",
@@ -200,9 +179,9 @@ def read_path(path: Path) -> list[tuple[str, Any]]:
                     file="manifest.json",
                     value=uid,
                 )
-            out.append((name, _read_json(path / name, name)))
+            out.append((name, read_json(path / name, name)))
         return out
-    return [(path.name, _read_json(path, path.name))]
+    return [(path.name, read_json(path, path.name))]
 
 
 # --- parsing ------------------------------------------------------------------------------------

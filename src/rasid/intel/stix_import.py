@@ -31,12 +31,10 @@ and references to objects the peer did not send are dropped and counted.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -809,28 +807,3 @@ def import_bundle(db: Session, actor: Actor, data: Any, options: Options | None 
         },
     )
     return result
-
-
-def read_json(path: Path) -> Any:
-    """A JSON file, or an error naming the file, line and column."""
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise ValidationFailed(
-            "Cannot read %(file)s: %(reason)s", field="path", file=str(path), reason=exc.strerror
-        ) from None
-    except UnicodeDecodeError:
-        raise ValidationFailed(
-            "%(file)s is not UTF-8 text.", field="path", file=str(path)
-        ) from None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise ValidationFailed(
-            "%(file)s line %(line)s column %(column)s: not valid JSON (%(reason)s).",
-            field="path",
-            file=str(path),
-            line=exc.lineno,
-            column=exc.colno,
-            reason=exc.msg,
-        ) from None
