@@ -1,4 +1,4 @@
-"""``rasid maritime ingest | simulate``."""
+"""``rasid maritime ingest | simulate | alerts``."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ from rasid.core.cli_support import (
 from rasid.core.i18n import gettext as _
 
 maritime_app = typer.Typer(
-    help="Maritime watch: AIS ingest and the traffic simulator.", no_args_is_help=True
+    help="Maritime watch: AIS ingest, alerts and the traffic simulator.", no_args_is_help=True
 )
 
 
@@ -133,3 +133,116 @@ def simulate_command(
         out, scenario, hours, seed=seed, rate=rate, vessels=vessels, truth=truth, start=begin
     )
     out_console.print(f"{count} lines written to {out}", highlight=False, markup=False)
+
+
+def _iso_option(name: str, value: str | None) -> datetime | None:
+    if value is None or value == "":
+        return None
+    text = value.strip()
+    try:
+        parsed = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith(("Z", "z")) else text)
+    except ValueError:
+        fail(_("%(name)s: %(value)s is not an ISO 8601 time") % {"name": name, "value": value})
+    if parsed.tzinfo is None:
+        fail(_("%(name)s needs a time zone, e.g. 2026-01-15T00:00:00Z") % {"name": name})
+    return parsed
+
+
+@maritime_app.command("alerts")
+def alerts_command(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="Print a JSON array of {id, type, mmsi, other_mmsi, start, end, lat, lon, "
+        "severity, zone} (times ISO 8601 UTC).",
+    ),
+    alert_type: str | None = typer.Option(
+        None,
+        "--type",
+        help="ais_gap, encounter, loitering, spoofing, identity, zone_entry or fast_approach.",
+    ),
+    since: str | None = typer.Option(
+        None, "--since", help="Alerts that started at or after this ISO 8601 time."
+    ),
+    until: str | None = typer.Option(
+        None, "--until", help="Alerts that started at or before this ISO 8601 time."
+    ),
+    status: str | None = typer.Option(
+        None, "--status", help="new, acknowledged, escalated or dismissed."
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """List the maritime alerts you may see, newest first."""
+    from rasid.maritime import alerts
+    from rasid.maritime.events import ALERT_TYPES
+
+    if alert_type is not None and alert_type not in ALERT_TYPES:
+        fail(_("--type must be one of: %(names)s") % {"names": ", ".join(ALERT_TYPES)})
+    begin = _iso_option("--since", since)
+    end = _iso_option("--until", until)
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            rows = alerts.list_alerts(
+                db,
+                actor,
+                type=alert_type,
+                since=begin,
+                until=end,
+                status=status,
+                limit=None,
+            )
+            return [
+                {
+                    "id": a.id,
+                    "type": a.type,
+                    "mmsi": a.mmsi,
+                    "other_mmsi": a.other_mmsi,
+                    "start": alerts.iso_z(a.start),
+                    "end": alerts.iso_z(a.end),
+                    "lat": a.lat,
+                    "lon": a.lon,
+                    "severity": a.severity,
+                    "zone": a.zone,
+                    "subtype": a.subtype,
+                    "status": a.status,
+                }
+                for a in rows
+            ]
+
+    rows = run(body)
+    if as_json:
+        keys = (
+            "id",
+            "type",
+            "mmsi",
+            "other_mmsi",
+            "start",
+            "end",
+            "lat",
+            "lon",
+            "severity",
+            "zone",
+        )
+        typer.echo(json.dumps([{k: r[k] for k in keys} for r in rows], ensure_ascii=False))
+        return
+    from rich.table import Table
+
+    table = Table(title=_("Maritime alerts"))
+    for column in ("id", "type", "severity", "status", "MMSI", "start (UTC)", "zone"):
+        table.add_column(column, overflow="fold")
+    for r in rows:
+        kind = f"{r['type']}/{r['subtype']}" if r["subtype"] else str(r["type"])
+        vessels = str(r["mmsi"]) + ("" if r["other_mmsi"] is None else f" {r['other_mmsi']}")
+        start = str(r["start"] or "").replace("T", " ").removesuffix(":00Z")
+        table.add_row(
+            str(r["id"]),
+            kind,
+            str(r["severity"]),
+            str(r["status"]),
+            vessels,
+            start,
+            str(r["zone"] or ""),
+        )
+    out_console.print(table)
+    out_console.print(f"{len(rows)} alerts", highlight=False, markup=False)

@@ -1,4 +1,5 @@
-"""Maritime tables: vessels (identity and latest fix), identity history, quarantine, ingest runs.
+"""Maritime tables: vessels (identity and latest fix), identity history, quarantine, ingest
+runs, alerts.
 
 Positions themselves are not here: they go to daily Parquet partitions
 (:mod:`rasid.maritime.positions`); the database keeps the latest fix per vessel.
@@ -8,9 +9,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    BigInteger,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
+from rasid.access.models import Protected
 from rasid.core.db import Base, UTCDateTime, utcnow
 
 
@@ -103,4 +115,55 @@ class Quarantine(Base):
     detail: Mapped[str] = mapped_column(String(200), default="")
     raw: Mapped[str] = mapped_column(Text)  # the line, cut to 400 characters
     message_time: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+ALERT_STATUSES: tuple[str, ...] = ("new", "acknowledged", "escalated", "dismissed")
+
+
+class MaritimeAlert(Protected, Base):
+    """One stored detector event (:class:`rasid.maritime.events.AlertEvent`) and its workflow.
+
+    ``key`` is the event's stable key: unique per owner organisation, so storing the same
+    event twice adds nothing. ``parameters``, ``measures`` and ``evidence`` are JSON text
+    (evidence: a list of ``EvidenceFix.as_dict()``). ``incident_id`` and ``report_id`` name
+    the registry incident and intel draft made on escalation (other contexts' rows, by id).
+    """
+
+    __tablename__ = "maritime_alert"
+    __access_type__ = "maritime_alert"
+    __table_args__ = (
+        UniqueConstraint("owner_org_id", "key", name="uq_maritime_alert_owner_key"),
+        Index("ix_maritime_alert_type_start", "type", "start"),
+        CheckConstraint(
+            "status IN ('new', 'acknowledged', 'escalated', 'dismissed')", name="status"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(160))
+    type: Mapped[str] = mapped_column(String(20))
+    subtype: Mapped[str] = mapped_column(String(40), default="")
+    mmsi: Mapped[int] = mapped_column(BigInteger, index=True)
+    other_mmsi: Mapped[int | None] = mapped_column(BigInteger, nullable=True, index=True)
+    start: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    end: Mapped[datetime] = mapped_column(UTCDateTime())
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    severity: Mapped[str] = mapped_column(String(10), default="medium")
+    zone: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    parameters: Mapped[str] = mapped_column(Text, default="{}")
+    measures: Mapped[str] = mapped_column(Text, default="{}")
+    evidence: Mapped[str] = mapped_column(Text, default="[]")
+    status: Mapped[str] = mapped_column(String(12), default="new", index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    acknowledged_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    decided_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    report_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("maritime_ingest_run.id", ondelete="SET NULL"), nullable=True
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

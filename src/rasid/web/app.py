@@ -213,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.intel import api as intel_api
     from rasid.intel import taxii as intel_taxii
     from rasid.intel import views as intel_views
+    from rasid.maritime import api as maritime_api
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
     from rasid.web import views as web_views
@@ -248,6 +249,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_api.router,
         intel_api.router,
         intel_taxii.router,
+        maritime_api.router,
     ):
         app.include_router(router)
     return app
