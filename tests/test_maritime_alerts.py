@@ -147,6 +147,9 @@ def test_store_is_idempotent_and_keeps_the_evidence(
         assert alerts.measures_of(row) == {"cpa_nm": 0.21, "relative_speed_kn": 24.5}
         assert alerts.parameters_of(row)["cpa_nm"] == 1.0
     assert audit_actions(factory, alert_id(factory, gap())) == ["create:ok"]
+    with factory.begin() as db:  # a key stored meanwhile by another worker is skipped
+        org = identity.get_org(db, "coastguard").id
+        assert alerts._insert_new(db, [alerts._row(gap(), org, "TLP:GREEN", None)]) == {}
     # another organisation storing the same event owns its own alert
     assert store(factory, world, [gap()], username="analyst") == 1
 

@@ -34,6 +34,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, insert, or_, select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from rasid.access import service as access
@@ -111,7 +113,12 @@ def _chunks(events: Iterable[AlertEvent], size: int) -> Iterator[list[AlertEvent
 
 def _check_event(event: AlertEvent) -> None:
     if event.type not in ALERT_TYPES:
-        raise ValidationFailed("Unknown alert type: %(value)s.", field="type", value=event.type)
+        raise ValidationFailed(
+            "Unknown alert type %(value)s; one of: %(types)s.",
+            field="type",
+            value=event.type,
+            types=", ".join(ALERT_TYPES),
+        )
     if event.severity not in SEVERITIES:
         raise ValidationFailed(
             "Unknown severity: %(value)s.", field="severity", value=event.severity
@@ -184,6 +191,25 @@ def workflow_snapshot(alert: MaritimeAlert) -> dict[str, Any]:
 # --- store -----------------------------------------------------------------------------------
 
 
+def _insert_new(db: Session, rows: list[dict[str, Any]]) -> dict[str, int]:
+    """Insert ``rows`` in one statement, skipping any key the owner got meanwhile (another
+    worker storing the same events); return {key: id} of the rows inserted."""
+    dialect = db.get_bind().dialect.name
+    stmt: Any
+    if dialect == "postgresql":
+        stmt = postgresql_insert(MaritimeAlert).on_conflict_do_nothing(
+            constraint="uq_maritime_alert_owner_key"
+        )
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(MaritimeAlert).on_conflict_do_nothing(
+            index_elements=["owner_org_id", "key"]
+        )
+    else:
+        stmt = insert(MaritimeAlert)
+    result = db.execute(stmt.returning(MaritimeAlert.id, MaritimeAlert.key), rows)
+    return {str(k): int(i) for i, k in result.all()}
+
+
 def store(
     db: Session,
     actor: Actor,
@@ -239,11 +265,10 @@ def store(
             rows = [_row(e, owner, value, run_id) for k, e in fresh.items() if k not in existing]
             if not rows:
                 continue
-            ids = db.execute(
-                insert(MaritimeAlert).returning(MaritimeAlert.id, MaritimeAlert.key), rows
-            ).all()
-            by_key = {k: i for i, k in ids}
+            by_key = _insert_new(db, rows)
             for row in rows:
+                if row["key"] not in by_key:
+                    continue  # stored by a concurrent ingest a moment ago
                 audit.record_change(
                     db,
                     actor,
@@ -253,7 +278,7 @@ def store(
                     None,
                     _stored_snapshot(row),
                 )
-            added += len(rows)
+            added += len(by_key)
     return added
 
 

@@ -144,7 +144,7 @@ def _iso_option(name: str, value: str | None) -> datetime | None:
     except ValueError:
         fail(_("%(name)s: %(value)s is not an ISO 8601 time") % {"name": name, "value": value})
     if parsed.tzinfo is None:
-        fail(_("%(name)s needs a time zone, e.g. 2026-01-15T00:00:00Z") % {"name": name})
+        fail(_("%(name)s needs a time zone, e.g. 2026-01-15T00:00:00Z.") % {"name": name})
     return parsed
 
 
