@@ -23,7 +23,6 @@ import bisect
 import heapq
 import itertools
 import json
-import math
 import random
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +32,7 @@ from typing import Any
 
 from pyais import encode_dict
 
+from rasid.maritime import geo
 from rasid.maritime.nmea import nmea_checksum
 
 SCENARIOS = ("normal", "red-sea-day", "fast-approach")
@@ -99,28 +99,10 @@ NAME_WORDS = (
     "SEA LION",
 )
 
-NM_PER_DEG = 60.0
-
-
-def _dist_nm(a: tuple[float, float], b: tuple[float, float]) -> float:
-    mid = math.radians((a[0] + b[0]) / 2)
-    dy = (b[0] - a[0]) * NM_PER_DEG
-    dx = (b[1] - a[1]) * NM_PER_DEG * math.cos(mid)
-    return math.hypot(dx, dy)
-
-
-def _course(a: tuple[float, float], b: tuple[float, float]) -> float:
-    mid = math.radians((a[0] + b[0]) / 2)
-    dy = b[0] - a[0]
-    dx = (b[1] - a[1]) * math.cos(mid)
-    return (math.degrees(math.atan2(dx, dy)) + 360.0) % 360.0
-
-
-def _offset(p: tuple[float, float], bearing: float, nm: float) -> tuple[float, float]:
-    rad = math.radians(bearing)
-    lat = p[0] + nm * math.cos(rad) / NM_PER_DEG
-    lon = p[1] + nm * math.sin(rad) / (NM_PER_DEG * math.cos(math.radians(p[0])))
-    return lat, lon
+# Geometry shared with the detectors (rasid.maritime.geo).
+_dist_nm = geo.dist_nm
+_course = geo.course
+_offset = geo.offset
 
 
 @dataclass
