@@ -524,7 +524,7 @@ def test_cli_json_and_bad_options(
 
     for args, words in (
         (["--since", "yesterday"], "--since"),
-        (["--until", "2026-01-15T00:00:00"], "time zone"),
+        (["--until", "2026-01-15T00:00:00"], "--until"),
         (["--type", "piracy"], "--type"),
         (["--as", "nobody"], "nobody"),
     ):
