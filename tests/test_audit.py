@@ -76,6 +76,40 @@ def test_chain_links_every_entry(world: World, factory: sessionmaker[Session]) -
     assert result.ok and result.checked == len(entries)
 
 
+def test_a_batch_writes_one_entry_per_change_on_the_same_chain(
+    world: World, factory: sessionmaker[Session]
+) -> None:
+    actor = world.actor("analyst")
+    start = len(_entries(factory))
+    with factory.begin() as db, audit.batched(db):
+        for i in range(3):
+            audit.record(db, actor, "update", object_type="thing", object_id=i, after={"v": i})
+        assert audit.batch_mark(db) == 3
+        with audit.batched(db):  # a nested block joins the outer batch
+            audit.record(db, actor, "update", object_type="thing", object_id=3)
+        mark = audit.batch_mark(db)
+        audit.record(db, actor, "update", object_type="thing", object_id=99)
+        audit.batch_discard(db, mark)  # the work behind this entry was rolled back
+    _append(factory, actor, 1)  # one-by-one appends go on after the batch
+    entries = _entries(factory)[start:]
+    assert [e.object_id for e in entries] == ["0", "1", "2", "3", "0"]
+    assert [e.seq for e in entries] == list(range(start + 1, start + 6))
+    assert all(e.username == "analyst" for e in entries)
+    with factory() as db:
+        assert audit.verify_chain(db).ok
+
+
+def test_a_batch_that_fails_writes_nothing(world: World, factory: sessionmaker[Session]) -> None:
+    before = len(_entries(factory))
+    with pytest.raises(ValueError), factory.begin() as db, audit.batched(db):
+        audit.record(db, world.actor("analyst"), "update", object_type="thing", object_id=1)
+        raise ValueError("the import failed half-way")
+    assert len(_entries(factory)) == before
+    _append(factory, world.actor("analyst"), 1)
+    with factory() as db:
+        assert audit.verify_chain(db).ok
+
+
 def test_audit_table_refuses_update_and_delete(
     world: World, factory: sessionmaker[Session]
 ) -> None:

@@ -572,7 +572,11 @@ def test_intel_api(world: World, factory: sessionmaker[Session], client: TestCli
     rfi = client.post(
         "/api/v1/intel/rfis",
         headers=auth["partner"],
-        json={"to_org": "moi-ct", "question": "Who owns the skiff?", "due_date": str(date.today())},
+        json={
+            "to_org": "moi-ct",
+            "question": "Who owns the skiff?",
+            "due_date": str(date.today() + timedelta(days=3)),
+        },
     )
     assert rfi.status_code == 201, rfi.text
     fid = rfi.json()["id"]

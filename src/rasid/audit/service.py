@@ -7,11 +7,12 @@ import hashlib
 import io
 import json
 from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from rasid.audit.models import GENESIS_HASH, AuditEntry, AuditHead
@@ -84,6 +85,31 @@ def compute_hash(prev_hash: str, entry: AuditEntry) -> str:
     return digest.hexdigest()
 
 
+def _bump_head(db: Session, count: int) -> Any:
+    """Reserve ``count`` sequence numbers; returns (last_seq, last_hash) after the bump.
+
+    The update takes the write lock (SQLite) or the row lock (PostgreSQL) that serialises
+    appenders across processes.
+    """
+    bump = (
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_seq=AuditHead.last_seq + count)
+        .returning(AuditHead.last_seq, AuditHead.last_hash)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.execute(bump).one_or_none()
+    if row is None:  # the migration creates the head; recreate it only on an empty log
+        if db.scalar(select(func.count()).select_from(AuditEntry)):
+            raise RuntimeError(
+                "audit_head row is missing while entries exist; run `rasid audit verify`"
+            )
+        db.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
+        db.flush()
+        row = db.execute(bump).one()
+    return row
+
+
 def record(
     db: Session,
     actor: Actor,
@@ -100,33 +126,55 @@ def record(
     """Append one entry in the caller's transaction (so it commits or rolls back with it).
 
     The head row is updated first: that takes the write lock (SQLite) or the row lock
-    (PostgreSQL) which serialises appenders across processes.
+    (PostgreSQL) which serialises appenders across processes. Inside :func:`batched` the
+    entry is only built here (time, actor, before/after) and chained and written with the
+    rest of the batch when it ends.
     """
-    bump = (
-        update(AuditHead)
-        .where(AuditHead.id == 1)
-        .values(last_seq=AuditHead.last_seq + 1)
-        .returning(AuditHead.last_seq, AuditHead.last_hash)
-    )
-    row = db.execute(bump).one_or_none()
-    if row is None:  # the migration creates the head; recreate it only on an empty log
-        if db.scalar(select(func.count()).select_from(AuditEntry)):
-            raise RuntimeError(
-                "audit_head row is missing while entries exist; run `rasid audit verify`"
-            )
-        db.add(AuditHead(id=1, last_seq=0, last_hash=GENESIS_HASH))
-        db.flush()
-        row = db.execute(bump).one()
+    pending: list[AuditEntry] | None = db.info.get(_BATCH_KEY)
+    if pending is not None:
+        entry = _entry(actor, action, object_type, object_id, before, after, detail, outcome)
+        if username is not None:
+            entry.username = username
+        pending.append(entry)
+        return entry
+    row = _bump_head(db, 1)
     seq, prev_hash = int(row[0]), str(row[1])
     # The ORM identity map may hold a stale head; forget it.
     head = db.get(AuditHead, 1)
     if head is not None:
         db.expire(head)
-    entry = AuditEntry(
-        seq=seq,
+    entry = _entry(actor, action, object_type, object_id, before, after, detail, outcome)
+    if username is not None:
+        entry.username = username
+    entry.seq = seq
+    entry.prev_hash = prev_hash
+    entry.hash = compute_hash(prev_hash, entry)
+    db.add(entry)
+    db.flush()
+    db.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_hash=entry.hash)
+        .execution_options(synchronize_session=False)
+    )
+    return entry
+
+
+def _entry(
+    actor: Actor,
+    action: str,
+    object_type: str | None,
+    object_id: str | int | None,
+    before: Mapping[str, Any] | None,
+    after: Mapping[str, Any] | None,
+    detail: Mapping[str, Any] | None,
+    outcome: str,
+) -> AuditEntry:
+    return AuditEntry(
+        seq=0,
         at=utcnow(),
         user_id=actor.user_id,
-        username=username if username is not None else actor.username,
+        username=actor.username,
         org_id=actor.org_id,
         via=actor.via,
         session_id=actor.session_id,
@@ -140,14 +188,77 @@ def record(
         before=_dump(before),
         after=_dump(after),
         detail=_dump(detail),
-        prev_hash=prev_hash,
+        prev_hash="",
         hash="",
     )
-    entry.hash = compute_hash(prev_hash, entry)
-    db.add(entry)
+
+
+_BATCH_KEY = "rasid.audit.batch"
+
+
+@contextmanager
+def batched(db: Session) -> Iterator[None]:
+    """Write the entries recorded inside the block together, when it ends without error.
+
+    For bulk jobs (a federation pull, a file import): every change still gets its own entry
+    with its own time, actor and before/after, and the chain is the same as if they had been
+    appended one by one — but the head is bumped once and the entries are inserted in one
+    statement. Nothing is written if the block raises (the caller's transaction rolls back
+    with it). Work undone by a savepoint inside the block must drop its entries with
+    :func:`batch_mark` / :func:`batch_discard`. Nested blocks join the outer one.
+    """
+    if db.info.get(_BATCH_KEY) is not None:
+        yield
+        return
+    pending: list[AuditEntry] = []
+    db.info[_BATCH_KEY] = pending
+    try:
+        yield
+    finally:
+        db.info.pop(_BATCH_KEY, None)
+    _write_batch(db, pending)
+
+
+def batch_mark(db: Session) -> int:
+    """How many entries the open batch holds (0 outside a batch)."""
+    pending: list[AuditEntry] | None = db.info.get(_BATCH_KEY)
+    return 0 if pending is None else len(pending)
+
+
+def batch_discard(db: Session, mark: int) -> None:
+    """Drop the entries recorded since ``mark`` (their work was rolled back)."""
+    pending: list[AuditEntry] | None = db.info.get(_BATCH_KEY)
+    if pending is not None:
+        del pending[mark:]
+
+
+def _write_batch(db: Session, pending: list[AuditEntry]) -> None:
+    if not pending:
+        return
     db.flush()
-    db.execute(update(AuditHead).where(AuditHead.id == 1).values(last_hash=entry.hash))
-    return entry
+    row = _bump_head(db, len(pending))
+    last_seq, prev_hash = int(row[0]), str(row[1])
+    seq = last_seq - len(pending)
+    rows: list[dict[str, Any]] = []
+    for entry in pending:
+        seq += 1
+        entry.seq = seq
+        entry.prev_hash = prev_hash
+        entry.hash = prev_hash = compute_hash(prev_hash, entry)
+        rows.append({name: getattr(entry, name) for name in _COLUMNS})
+    db.execute(insert(AuditEntry), rows)
+    db.execute(
+        update(AuditHead)
+        .where(AuditHead.id == 1)
+        .values(last_hash=prev_hash)
+        .execution_options(synchronize_session=False)
+    )
+    head = db.get(AuditHead, 1)
+    if head is not None:
+        db.expire(head)
+
+
+_COLUMNS = (*HASHED_FIELDS, "prev_hash", "hash")
 
 
 def record_change(
