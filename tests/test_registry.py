@@ -393,3 +393,81 @@ def test_updating_an_incident_without_a_reference_keeps_it(
             IncidentIn(title="حادثة معدلة", event_date=date(2024, 1, 1), involvements=involved),
         )
         assert updated.ref == ref and len(updated.involvements) == 1
+
+
+def test_bulk_creation_writes_what_one_by_one_creation_writes(
+    world: World, factory: sessionmaker[Session]
+) -> None:
+    """create_entities/create_incidents/create_links (imports, federation pulls)."""
+    with factory.begin() as db:
+        made = service.create_entities(
+            db,
+            world.actor("analyst"),
+            [
+                person("علي صالح الأحمر", releasable_to=("partner",), phones=("777123456",)),
+                person("محمد عبدالله الحوثي", marking="TLP:AMBER+STRICT"),
+            ],
+        )
+        released, strict = (entity.id for entity, _ in made)
+        ((incident, _),) = service.create_incidents(
+            db,
+            world.actor("analyst"),
+            [IncidentIn(title="هجوم على ميناء", event_date=date(2024, 1, 9), marking="TLP:GREEN")],
+        )
+        (link,) = service.create_links(
+            db,
+            world.actor("analyst"),
+            [LinkIn(source_id=released, target_id=strict, link_type="associate_of")],
+        )
+        assert incident.ref == f"INC-2024-{incident.id:06d}"
+    # search terms, identifiers and grants: the partner finds the released record only
+    assert found(factory, world, "partner", "Ali Saleh al-Ahmar") == [released]
+    assert found(factory, world, "partner", "777123456") == [released]
+    assert found(factory, world, "partner", "Mohammed Abdullah al-Houthi") == []
+    assert found(factory, world, "analyst", "Mohammed Abdullah al-Houthi") == [strict]
+    with factory.begin() as db:
+        analyst = world.actor("analyst")
+        assert [v.action for v in service.versions(db, analyst, "entity", released)] == ["create"]
+        assert [v.action for v in service.versions(db, analyst, "incident", incident.id)] == [
+            "create"
+        ]
+        entries = {
+            (e.object_type, e.object_id, e.action, e.username)
+            for e in db.scalars(select(AuditEntry).where(AuditEntry.action == "create"))
+        }
+        for object_type, oid in (
+            ("registry_entity", released),
+            ("registry_entity", strict),
+            ("registry_incident", incident.id),
+            ("registry_link", link.id),
+        ):
+            assert (object_type, str(oid), "create", "analyst") in entries
+        assert service.links_of(db, world.actor("partner"), {released}) == []  # other end hidden
+
+
+def test_bulk_creation_is_all_or_nothing_and_refuses_what_one_by_one_refuses(
+    world: World, factory: sessionmaker[Session]
+) -> None:
+    pid = create(factory, world, "analyst", person("علي صالح الأحمر", phones=("777123456",)))
+    with factory() as db:
+        before = len(service.list_entities(db, world.actor("analyst"), service.EntityFilter())[0])
+    bad_country = person("صالح").model_copy(update={"nationality": "Yemen"})
+    for batch, field, says in (
+        (
+            [person("سالم", phones=("777000111",)), person("صالح", phones=("777123456",))],
+            "identifiers",
+            f"already on record {pid}",
+        ),
+        (
+            [person("سالم", phones=("777000222",)), person("صالح", phones=("+967777000222",))],
+            "identifiers",
+            "+967777000222",
+        ),
+        ([person("سالم"), bad_country], "nationality", "ISO 3166-1"),
+    ):
+        with pytest.raises(ValidationFailed) as refused, factory.begin() as db:
+            service.create_entities(db, world.actor("analyst2"), batch)
+        assert refused.value.field == field and says in refused.value.message
+    with factory() as db:
+        after = len(service.list_entities(db, world.actor("analyst"), service.EntityFilter())[0])
+    assert after == before

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, or_, select, true
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, insert, or_, select, true
 from sqlalchemy.orm import Session
 
 from rasid.access.markings import (
@@ -156,27 +156,48 @@ def validate_marking(marking: str, releasable_to: Sequence[int], recipients: Seq
     return value
 
 
+def grant_rows(
+    row: Protected, *, releasable_to: Iterable[int] = (), recipients: Iterable[int] = ()
+) -> list[dict[str, Any]]:
+    """The ``access_grant`` rows of one record, for a bulk insert by the owning context."""
+    object_type = type(row).__access_type__
+    rows: list[dict[str, Any]] = [
+        {"object_type": object_type, "object_id": row.id, "org_id": org_id, "user_id": None}
+        for org_id in sorted(set(releasable_to))
+        if org_id != row.owner_org_id
+    ]
+    rows += [
+        {"object_type": object_type, "object_id": row.id, "org_id": None, "user_id": user_id}
+        for user_id in sorted(set(recipients))
+    ]
+    return rows
+
+
 def set_grants(
     db: Session,
     row: Protected,
     *,
     releasable_to: Iterable[int] = (),
     recipients: Iterable[int] = (),
+    fresh: bool = False,
 ) -> None:
     """Replace a row's releasable-to organisations and named recipients.
 
     Called by the owning context's service inside its own unit of work, after it has
-    validated the marking with :func:`validate_marking`.
+    validated the marking with :func:`validate_marking`. ``fresh``: the row was inserted in
+    this unit of work and has no grants yet (nothing to delete).
     """
     object_type = type(row).__access_type__
-    db.execute(
-        delete(AccessGrant).where(
-            AccessGrant.object_type == object_type, AccessGrant.object_id == row.id
+    if not fresh:
+        db.execute(
+            delete(AccessGrant).where(
+                AccessGrant.object_type == object_type, AccessGrant.object_id == row.id
+            )
         )
-    )
-    for org_id in sorted(set(releasable_to)):
-        if org_id != row.owner_org_id:
-            db.add(AccessGrant(object_type=object_type, object_id=row.id, org_id=org_id))
-    for user_id in sorted(set(recipients)):
-        db.add(AccessGrant(object_type=object_type, object_id=row.id, user_id=user_id))
-    db.flush()
+    add_grants(db, grant_rows(row, releasable_to=releasable_to, recipients=recipients))
+
+
+def add_grants(db: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert grant rows built by :func:`grant_rows` (records inserted in this unit of work)."""
+    if rows:  # a core insert: the grants are read back by queries, never through the session
+        db.execute(insert(AccessGrant), rows)

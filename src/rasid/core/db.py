@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, MetaData, TypeDecorator, create_engine, event
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, SessionTransaction, sessionmaker
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -94,3 +94,19 @@ def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def savepoint(db: Session) -> SessionTransaction:
+    """``db.begin_nested()`` that is safe on SQLite: use it as ``with savepoint(db):``.
+
+    Python's sqlite3 driver opens a transaction only before its first INSERT, UPDATE or
+    DELETE; a SAVEPOINT issued before that opens one of its own, and releasing it COMMITS —
+    so a later rollback of the unit of work would not undo what the savepoint wrote. Open the
+    transaction first (a deferred BEGIN, what the driver would issue itself).
+    """
+    conn = db.connection()
+    if conn.dialect.name == "sqlite":
+        raw = conn.connection.driver_connection
+        if raw is not None and not raw.in_transaction:
+            conn.exec_driver_sql("BEGIN")
+    return db.begin_nested()

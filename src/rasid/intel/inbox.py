@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from rasid.access import service as access
 from rasid.core.actor import Actor
-from rasid.core.db import utcnow
+from rasid.core.db import savepoint, utcnow
 from rasid.intel.models import Report, ReportRead, ReportRelease
 
 
@@ -51,7 +51,7 @@ def mark_read(db: Session, actor: Actor, report: Report) -> bool:
     if seen is not None:
         return False
     try:
-        with db.begin_nested():  # two tabs opening the report at once: one receipt wins
+        with savepoint(db):  # two tabs opening the report at once: one receipt wins
             db.add(ReportRead(report_id=report.id, user_id=actor.user_id, read_at=utcnow()))
     except IntegrityError:
         return False

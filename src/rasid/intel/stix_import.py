@@ -43,6 +43,7 @@ from sqlalchemy.orm import Session
 from rasid.access.markings import AMBER, AMBER_STRICT, CLEAR, GREEN, RED
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
+from rasid.core.db import savepoint
 from rasid.core.errors import RasidError, ValidationFailed
 from rasid.identity.models import Organisation
 from rasid.intel import service, stix
@@ -408,7 +409,6 @@ class _Importer:
                 row.origin_org = origin_org
             self.result.updated += 1
             self.result.outcomes[obj["id"]] = "updated"
-        self.db.flush()
 
     def owns_entity(self, entity_id: int) -> bool:
         entity = self.db.get(Entity, entity_id)
@@ -418,15 +418,8 @@ class _Importer:
         return self.lookup(stix_id)
 
     # one object
-    def entity(self, obj: dict[str, Any], kind: str, where: str) -> None:
-        modified = version_key(
-            parse_time(obj.get("modified", obj.get("created")), f"{where}.modified")
-        )
-        row, new = self.origin_row(obj, modified)
-        if not new:
-            self.unchanged(obj)
-            return
-        data = EntityIn(
+    def entity_data(self, obj: dict[str, Any], kind: str, where: str) -> EntityIn:
+        return EntityIn(
             kind=kind,
             names=_names(obj),
             identifiers=_identifiers(obj),
@@ -437,6 +430,16 @@ class _Importer:
             lon=_float(obj.get("longitude")) if kind == "place" else None,
             **self.marking_fields(marking_of(obj, self.ctx, where), "entity", obj["id"]),
         )
+
+    def entity(self, obj: dict[str, Any], kind: str, where: str) -> None:
+        modified = version_key(
+            parse_time(obj.get("modified", obj.get("created")), f"{where}.modified")
+        )
+        row, new = self.origin_row(obj, modified)
+        if not new:
+            self.unchanged(obj)
+            return
+        data = self.entity_data(obj, kind, where)
         if row is None:
             same = registry.find_by_identifiers(self.db, self.actor, data)
             if same is not None:  # a record we already hold: link to it, do not duplicate
@@ -454,6 +457,18 @@ class _Importer:
             entity, _ = registry.update_entity(self.db, self.actor, row.object_id, data)
         self.remember(row, obj, modified, "registry_entity", entity.id)
 
+    def incident_data(self, obj: dict[str, Any], where: str) -> IncidentIn:
+        description = str(obj.get("description", ""))
+        narrative_ar, narrative_en = _split_script(description)
+        return IncidentIn(
+            title=str(obj.get("name", ""))[:300] or obj["id"],
+            event_date=_event_date(obj, where),
+            governorate_code=str(obj.get("x_rasid_governorate") or ""),
+            narrative_ar=narrative_ar,
+            narrative_en=narrative_en,
+            **self.marking_fields(marking_of(obj, self.ctx, where), "incident", obj["id"]),
+        )
+
     def incident(self, obj: dict[str, Any], where: str) -> None:
         modified = version_key(
             parse_time(obj.get("modified", obj.get("created")), f"{where}.modified")
@@ -462,16 +477,7 @@ class _Importer:
         if not new:
             self.unchanged(obj)
             return
-        description = str(obj.get("description", ""))
-        narrative_ar, narrative_en = _split_script(description)
-        data = IncidentIn(
-            title=str(obj.get("name", ""))[:300] or obj["id"],
-            event_date=_event_date(obj, where),
-            governorate_code=str(obj.get("x_rasid_governorate") or ""),
-            narrative_ar=narrative_ar,
-            narrative_en=narrative_en,
-            **self.marking_fields(marking_of(obj, self.ctx, where), "incident", obj["id"]),
-        )
+        data = self.incident_data(obj, where)
         if row is None:
             incident, _ = registry.create_incident(self.db, self.actor, data)
         else:
@@ -499,24 +505,25 @@ class _Importer:
         if row is not None:
             self.unchanged(obj)  # a registry link is not versioned; the first import stands
             return
+        link = registry.create_link(
+            self.db, self.actor, self.link_data(obj, where, source.object_id, target.object_id)
+        )
+        self.remember(row, obj, modified, "registry_link", link.id)
+
+    def link_data(self, obj: dict[str, Any], where: str, source_id: int, target_id: int) -> LinkIn:
         link_type = str(obj.get("x_rasid_link_type") or "associate_of")
         if link_type not in taxonomy.LINK_TYPES:
             link_type = "associate_of"
         grade = str(obj.get("x_rasid_admiralty") or "F6")
-        link = registry.create_link(
-            self.db,
-            self.actor,
-            LinkIn(
-                source_id=source.object_id,
-                target_id=target.object_id,
-                link_type=link_type,
-                evidence=str(obj.get("description", "")),
-                reliability=grade[:1] if grade[:1] in "ABCDEF" else "F",
-                credibility=int(grade[1:]) if grade[1:].isdigit() else 6,
-                **self.marking_fields(marking_of(obj, self.ctx, where), "link", obj["id"]),
-            ),
+        return LinkIn(
+            source_id=source_id,
+            target_id=target_id,
+            link_type=link_type,
+            evidence=str(obj.get("description", "")),
+            reliability=grade[:1] if grade[:1] in "ABCDEF" else "F",
+            credibility=int(grade[1:]) if grade[1:].isdigit() else 6,
+            **self.marking_fields(marking_of(obj, self.ctx, where), "link", obj["id"]),
         )
-        self.remember(row, obj, modified, "registry_link", link.id)
 
     def report(self, obj: dict[str, Any], where: str) -> None:
         modified = version_key(
@@ -588,15 +595,10 @@ class _Importer:
         self.result.outcomes[obj["id"]] = "skipped"
 
     def one(self, obj: dict[str, Any], where: str) -> None:
+        kind = entity_kind(obj)
         otype = obj["type"]
-        if otype == "identity" and obj.get("identity_class") == "individual":
-            self.entity(obj, "person", where)
-        elif otype in ("threat-actor", "intrusion-set"):
-            self.entity(obj, "group", where)
-        elif otype == "infrastructure" and obj.get("x_rasid_kind") in ("vessel", "vehicle"):
-            self.entity(obj, str(obj["x_rasid_kind"]), where)
-        elif otype == "location":
-            self.entity(obj, "place", where)
+        if kind is not None:
+            self.entity(obj, kind, where)
         elif otype == "incident":
             self.incident(obj, where)
         elif otype == "relationship":
@@ -605,6 +607,160 @@ class _Importer:
             self.report(obj, where)
         else:
             self.skip(obj)
+
+
+def entity_kind(obj: dict[str, Any]) -> str | None:
+    """The registry kind a STIX object becomes, or None when it is not a registry entity."""
+    otype = obj["type"]
+    if otype == "identity" and obj.get("identity_class") == "individual":
+        return "person"
+    if otype in ("threat-actor", "intrusion-set"):
+        return "group"
+    if otype == "infrastructure" and obj.get("x_rasid_kind") in ("vessel", "vehicle"):
+        return str(obj["x_rasid_kind"])
+    if otype == "location":
+        return "place"
+    return None
+
+
+def _bulk_entities(
+    db: Session, importer: _Importer, indexed: list[tuple[int, dict[str, Any]]]
+) -> set[str]:
+    """Create the batch's plainly new entities together; returns the STIX ids it handled.
+
+    A plainly new entity: never imported before, its record data and marking acceptable, no
+    identifier already on a visible record, and no identifier shared with another entity of
+    the batch. Those are created by :func:`registry.create_entities` in one savepoint, exactly
+    as the one-by-one path would create them; everything else (updates, matches, refusals,
+    and the whole batch if the bulk insert fails) is left to that path.
+    """
+    candidates: list[tuple[dict[str, Any], str, EntityIn]] = []
+    keys_seen: dict[tuple[str, str], int] = {}
+    for i, obj in indexed:
+        kind = entity_kind(obj)
+        if kind is None:
+            continue
+        where = f"objects.{i}"
+        try:
+            modified = version_key(
+                parse_time(obj.get("modified", obj.get("created")), f"{where}.modified")
+            )
+            row, new = importer.origin_row(obj, modified)
+            keys = registry.identifier_keys(
+                EntityIn(kind=kind, names=[], identifiers=_identifiers(obj))
+            )
+        except (RasidError, ValueError):
+            continue
+        for key in keys:
+            keys_seen[key] = keys_seen.get(key, 0) + 1
+        if row is not None or not new:
+            keys_seen.update({key: 2 for key in keys})  # an update: keep the order of events
+            continue
+        try:
+            data = importer.entity_data(obj, kind, where)
+        except (RasidError, ValueError):
+            continue
+        candidates.append((obj, modified, data))
+    held = registry.identifier_holders(db, importer.actor, keys_seen)  # matches, not new
+    chosen = [
+        (obj, modified, data)
+        for obj, modified, data in candidates
+        if all(keys_seen[key] == 1 and key not in held for key in registry.identifier_keys(data))
+    ]
+    if not chosen:
+        return set()
+    mark = audit.batch_mark(db)
+    try:
+        with savepoint(db):
+            made = registry.create_entities(db, importer.actor, [data for _, _, data in chosen])
+    except RasidError:
+        audit.batch_discard(db, mark)
+        return set()
+    for (obj, modified, _), (entity, _) in zip(chosen, made, strict=True):
+        importer.remember(None, obj, modified, "registry_entity", entity.id)
+    return {obj["id"] for obj, _, _ in chosen}
+
+
+def _new_version(importer: _Importer, obj: dict[str, Any], where: str) -> str | None:
+    """``modified`` of an object never imported before, else None (left to the one-by-one path)."""
+    try:
+        modified = version_key(
+            parse_time(obj.get("modified", obj.get("created")), f"{where}.modified")
+        )
+    except RasidError:
+        return None
+    row, new = importer.origin_row(obj, modified)
+    return modified if row is None and new else None
+
+
+def _bulk_incidents(
+    db: Session, importer: _Importer, indexed: list[tuple[int, dict[str, Any]]]
+) -> set[str]:
+    """Create the batch's new incidents together (see :func:`_bulk_entities`)."""
+    chosen: list[tuple[dict[str, Any], str, IncidentIn]] = []
+    for i, obj in indexed:
+        if obj["type"] != "incident":
+            continue
+        modified = _new_version(importer, obj, f"objects.{i}")
+        if modified is None:
+            continue
+        try:
+            chosen.append((obj, modified, importer.incident_data(obj, f"objects.{i}")))
+        except (RasidError, ValueError):
+            continue
+    if not chosen:
+        return set()
+    mark = audit.batch_mark(db)
+    try:
+        with savepoint(db):
+            made = registry.create_incidents(db, importer.actor, [d for _, _, d in chosen])
+    except RasidError:
+        audit.batch_discard(db, mark)
+        return set()
+    for (obj, modified, _), (incident, _) in zip(chosen, made, strict=True):
+        importer.remember(None, obj, modified, "registry_incident", incident.id)
+    return {obj["id"] for obj, _, _ in chosen}
+
+
+def _bulk_links(
+    db: Session, importer: _Importer, indexed: list[tuple[int, dict[str, Any]]]
+) -> set[str]:
+    """Create the batch's new entity-to-entity relationships together."""
+    chosen: list[tuple[dict[str, Any], str, LinkIn]] = []
+    for i, obj in indexed:
+        if obj["type"] != "relationship":
+            continue
+        modified = _new_version(importer, obj, f"objects.{i}")
+        if modified is None:
+            continue
+        source = importer.resolve(str(obj.get("source_ref", "")))
+        target = importer.resolve(str(obj.get("target_ref", "")))
+        if (
+            source is None
+            or target is None
+            or source.object_type != "registry_entity"
+            or target.object_type != "registry_entity"
+            or source.object_id is None
+            or target.object_id is None
+        ):
+            continue
+        try:
+            data = importer.link_data(obj, f"objects.{i}", source.object_id, target.object_id)
+        except (RasidError, ValueError):
+            continue
+        chosen.append((obj, modified, data))
+    if not chosen:
+        return set()
+    mark = audit.batch_mark(db)
+    try:
+        with savepoint(db):
+            made = registry.create_links(db, importer.actor, [d for _, _, d in chosen])
+    except RasidError:
+        audit.batch_discard(db, mark)
+        return set()
+    for (obj, modified, _), link in zip(chosen, made, strict=True):
+        importer.remember(None, obj, modified, "registry_link", link.id)
+    return {obj["id"] for obj, _, _ in chosen}
 
 
 def _float(value: Any) -> float | None:
@@ -758,7 +914,33 @@ def import_objects(
                 )
             result.dropped_refs += 1
     indexed.sort(key=lambda pair: (_ORDER.get(pair[1]["type"], 1), pair[0]))
+    with audit.batched(db):  # one entry per record, written together at the end of the batch
+        _import_sorted(db, importer, indexed, options, ctx, result)
+    return result
+
+
+def _import_sorted(
+    db: Session,
+    importer: _Importer,
+    indexed: list[tuple[int, dict[str, Any]]],
+    options: Options,
+    ctx: Context,
+    result: Result,
+) -> None:
+    done: set[str] = set()
+    bulk_done = 0
     for i, obj in indexed:
+        order = _ORDER.get(obj["type"], 1)
+        if order > bulk_done:  # the first object of its group: create its plain new ones
+            bulk_done = order
+            group = [pair for pair in indexed if _ORDER.get(pair[1]["type"], 1) == order]
+            if order == 1:
+                done |= _bulk_entities(db, importer, group)
+                done |= _bulk_incidents(db, importer, group)
+            elif order == 2:
+                done |= _bulk_links(db, importer, group)
+        if obj["id"] in done:
+            continue
         where = f"objects.{i}"
         otype = obj["type"]
         if otype in _SKIPPED_TYPES or otype in _SCO_TYPES or otype == "indicator":
@@ -779,15 +961,16 @@ def import_objects(
                     reason=exc.message,
                 ) from exc
             continue
+        mark = audit.batch_mark(db)
         try:
-            with db.begin_nested():
+            with savepoint(db):
                 importer.one(obj, where)
         except RasidError as exc:
+            audit.batch_discard(db, mark)  # its savepoint was rolled back, and so its entries
             importer.forget(obj["id"])
             result.refused += 1
             result.outcomes[obj["id"]] = "refused"
             result.errors.append(f"{obj['id']}: {exc.message}")
-    return result
 
 
 def import_bundle(db: Session, actor: Actor, data: Any, options: Options | None = None) -> Result:

@@ -43,7 +43,7 @@ from rasid.access.markings import AMBER, AMBER_STRICT, CLEAR, GREEN, normalise_m
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.dates import to_local
-from rasid.core.db import utcnow
+from rasid.core.db import savepoint, utcnow
 from rasid.core.errors import Conflict, Forbidden, ValidationFailed
 from rasid.maritime.events import ALERT_TYPES, SEVERITIES, AlertEvent
 from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
@@ -564,7 +564,7 @@ def escalate(db: Session, actor: Actor, alert_id: int, draft_report: bool = Fals
     from rasid.registry import service as registry
     from rasid.registry.schemas import IncidentIn, InvolvementIn
 
-    with db.begin_nested():
+    with savepoint(db):
         alert = _for_change(db, actor, alert_id, "escalated")
         before = workflow_snapshot(alert)
         role, other_role = _roles(alert)

@@ -131,6 +131,7 @@ from rasid.access import service as access
 from rasid.access.markings import RED
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
+from rasid.core.db import savepoint
 from rasid.core.errors import RasidError, ValidationFailed
 from rasid.registry import gazetteer, names, service, taxonomy
 from rasid.registry import search as search_service
@@ -1261,7 +1262,7 @@ class _Importer:
             return
         new_groups: dict[str, int] = {}
         try:
-            with self.db.begin_nested():
+            with savepoint(self.db):
                 warnings = self.write(mapped, new_groups)
         except RasidError as exc:
             column = self.column_for(mapped, exc.field)

@@ -7,6 +7,7 @@ version snapshot; only this module writes the registry tables.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
@@ -189,7 +190,9 @@ def entity_snapshot(db: Session, entity: Entity, grants: Grants | None = None) -
     return data
 
 
-def incident_snapshot(db: Session, incident: Incident) -> dict[str, Any]:
+def incident_snapshot(
+    db: Session, incident: Incident, grants: Grants | None = None
+) -> dict[str, Any]:
     data = {f: _plain(getattr(incident, f)) for f in _INCIDENT_FIELDS}
     data["sources"] = [
         {
@@ -202,7 +205,13 @@ def incident_snapshot(db: Session, incident: Incident) -> dict[str, Any]:
     data["involvements"] = [
         {"entity_id": i.entity_id, "role": i.role} for i in incident.involvements
     ]
-    orgs, users = access.grants_for(db, Incident, incident.id)
+    if grants is None:
+        orgs, users = access.grants_for(db, Incident, incident.id)
+    else:
+        orgs, users = (
+            sorted(set(grants.org_ids) - {incident.owner_org_id}),
+            sorted(set(grants.user_ids)),
+        )
     data["releasable_to"], data["recipients"] = orgs, users
     return data
 
@@ -216,38 +225,56 @@ def save_version(
     action: str,
     data: dict[str, Any],
 ) -> None:
-    db.add(
-        Version(
-            object_type=object_type,
-            object_id=object_id,
-            version=version,
-            action=action,
-            at=utcnow(),
-            user_id=actor.user_id,
-            username=actor.username,
-            data=json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
-        )
-    )
-
-
-def _reindex(db: Session, object_type: str, object_id: int, texts: list[str]) -> None:
     db.execute(
-        delete(SearchTerm).where(
-            SearchTerm.object_type == object_type, SearchTerm.object_id == object_id
-        )
+        insert(Version),
+        [_version_row(actor, object_type, object_id, version, action, data, utcnow())],
     )
+
+
+def _version_row(
+    actor: Actor,
+    object_type: str,
+    object_id: int,
+    version: int,
+    action: str,
+    data: dict[str, Any],
+    at: datetime,
+) -> dict[str, Any]:
+    return {
+        "object_type": object_type,
+        "object_id": object_id,
+        "version": version,
+        "action": action,
+        "at": at,
+        "user_id": actor.user_id,
+        "username": actor.username,
+        "data": json.dumps(data, ensure_ascii=False, sort_keys=True, default=str),
+    }
+
+
+def _reindex(
+    db: Session, object_type: str, object_id: int, texts: list[str], *, fresh: bool = False
+) -> None:
+    """Replace a record's search terms (``fresh``: a record inserted now, it has none yet)."""
+    if not fresh:
+        db.execute(
+            delete(SearchTerm).where(
+                SearchTerm.object_type == object_type, SearchTerm.object_id == object_id
+            )
+        )
+    rows = _term_rows(object_type, object_id, texts)
+    if rows:  # a core insert: tens of rows per record, no need for the unit of work
+        db.execute(insert(SearchTerm), rows)
+
+
+def _term_rows(object_type: str, object_id: int, texts: list[str]) -> list[dict[str, Any]]:
     terms: set[str] = set()
     for text in texts:
         if text.strip():
             terms |= names.index_terms(text)
-    if terms:  # a core insert: tens of rows per record, no need for the unit of work
-        db.execute(
-            insert(SearchTerm),
-            [
-                {"object_type": object_type, "object_id": object_id, "term": t[:80]}
-                for t in sorted(terms)
-            ],
-        )
+    return [
+        {"object_type": object_type, "object_id": object_id, "term": t[:80]} for t in sorted(terms)
+    ]
 
 
 def reindex_entity(db: Session, entity: Entity) -> None:
@@ -492,12 +519,120 @@ def create_entity(db: Session, actor: Actor, data: EntityIn) -> tuple[Entity, li
     _set_names_and_identifiers(db, entity, name_rows, ident_rows)
     db.add(entity)
     db.flush()
-    access.set_grants(db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids)
-    _reindex(db, "entity", entity.id, entity_names(entity))
+    access.set_grants(
+        db, entity, releasable_to=grants.org_ids, recipients=grants.user_ids, fresh=True
+    )
+    _reindex(db, "entity", entity.id, entity_names(entity), fresh=True)
     snap = entity_snapshot(db, entity, grants)
     save_version(db, actor, "entity", entity.id, 1, "create", snap)
     audit.record_change(db, actor, "create", "registry_entity", entity.id, None, snap)
     return entity, warnings
+
+
+def identifier_keys(data: EntityIn) -> set[tuple[str, str]]:
+    """The (kind, normalised value) pairs of a record's identifiers, as they are matched."""
+    return {(kind, normalised) for kind, _value, normalised in _clean_identifiers(data)}
+
+
+def create_entities(
+    db: Session, actor: Actor, items: Sequence[EntityIn]
+) -> list[tuple[Entity, list[str]]]:
+    """Create many records as :func:`create_entity` would one by one, in a few statements.
+
+    The same checks (marking, names, identifiers, fields), grants, search terms, first
+    versions and audit entries; the entities with their names and identifiers are inserted
+    in one flush, the rest with one insert per table. All or nothing: the first bad item
+    raises its error and nothing is written (the caller rolls back). An identifier that is
+    already on a visible record, or twice in the batch, is refused as it would be on its own.
+    For bulk jobs (imports, federation pulls).
+    """
+    require_write(actor)
+    owner = _owner_org(actor)
+    marking_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Grants] = {}
+    prepared: list[tuple[Entity, Grants, list[str]]] = []
+    wanted: dict[tuple[str, str], str] = {}
+    for data in items:
+        key = (data.marking, tuple(data.releasable_to), tuple(data.recipients))
+        grants = marking_cache.get(key)
+        if grants is None:
+            grants = marking_cache[key] = resolve_marking(db, actor, data)
+        name_rows = _clean_names(data)
+        ident_rows = _clean_identifiers(data)
+        for kind, value, normalised in ident_rows:
+            if (kind, normalised) in wanted:
+                raise ValidationFailed(
+                    "The %(kind)s %(value)s is already on record %(other)s.",
+                    field="identifiers",
+                    kind=kind,
+                    value=value,
+                    other=wanted[(kind, normalised)],
+                )
+            wanted[(kind, normalised)] = value
+        entity = Entity(
+            kind=data.kind,
+            owner_org_id=owner,
+            marking=grants.marking,
+            version=1,
+            created_by=actor.user_id,
+            updated_by=actor.user_id,
+        )
+        warnings = _apply_entity_fields(entity, data)
+        _set_names_and_identifiers(db, entity, name_rows, ident_rows)
+        prepared.append((entity, grants, warnings))
+    _identifiers_clash(db, actor, wanted)
+    db.add_all([entity for entity, _, _ in prepared])
+    db.flush()
+    grant_rows: list[dict[str, Any]] = []
+    term_rows: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    now = utcnow()
+    with audit.batched(db):
+        for entity, grants, _ in prepared:
+            grant_rows += access.grant_rows(
+                entity, releasable_to=grants.org_ids, recipients=grants.user_ids
+            )
+            term_rows += _term_rows("entity", entity.id, entity_names(entity))
+            snap = entity_snapshot(db, entity, grants)
+            version_rows.append(_version_row(actor, "entity", entity.id, 1, "create", snap, now))
+            audit.record_change(db, actor, "create", "registry_entity", entity.id, None, snap)
+        _bulk_insert(db, grant_rows, term_rows, version_rows)
+    return [(entity, warnings) for entity, _, warnings in prepared]
+
+
+def _identifiers_clash(db: Session, actor: Actor, wanted: dict[tuple[str, str], str]) -> None:
+    """:func:`_identifier_clash` for a whole batch."""
+    for (kind, normalised), other in identifier_holders(db, actor, wanted).items():
+        raise ValidationFailed(
+            "The %(kind)s %(value)s is already on record %(other)s.",
+            field="identifiers",
+            kind=kind,
+            value=wanted[(kind, normalised)],
+            other=other,
+        )
+
+
+def identifier_holders(
+    db: Session, actor: Actor, pairs: Iterable[tuple[str, str]]
+) -> dict[tuple[str, str], int]:
+    """(kind, normalised value) → the first visible record holding it, 500 values a query."""
+    wanted = set(pairs)
+    values = sorted({normalised for _, normalised in wanted})
+    found: dict[tuple[str, str], int] = {}
+    for start in range(0, len(values), 500):
+        rows = db.execute(
+            select(Entity.id, EntityIdentifier.kind, EntityIdentifier.normalised)
+            .join(EntityIdentifier, EntityIdentifier.entity_id == Entity.id)
+            .where(
+                EntityIdentifier.normalised.in_(values[start : start + 500]),
+                Entity.merged_into_id.is_(None),
+                access.visible_filter(actor, Entity),
+            )
+            .order_by(Entity.id)
+        ).all()
+        for other, kind, normalised in rows:
+            if (kind, normalised) in wanted:
+                found.setdefault((kind, normalised), other)
+    return found
 
 
 def update_entity(
@@ -806,12 +941,77 @@ def create_incident(
     db.flush()
     if not incident.ref:
         incident.ref = f"INC-{incident.event_date.year}-{incident.id:06d}"
-    access.set_grants(db, incident, releasable_to=grants.org_ids, recipients=grants.user_ids)
-    _reindex(db, "incident", incident.id, _incident_texts(incident))
-    snap = incident_snapshot(db, incident)
+    access.set_grants(
+        db, incident, releasable_to=grants.org_ids, recipients=grants.user_ids, fresh=True
+    )
+    _reindex(db, "incident", incident.id, _incident_texts(incident), fresh=True)
+    snap = incident_snapshot(db, incident, grants)
     save_version(db, actor, "incident", incident.id, 1, "create", snap)
     audit.record_change(db, actor, "create", "registry_incident", incident.id, None, snap)
     return incident, warnings
+
+
+def create_incidents(
+    db: Session, actor: Actor, items: Sequence[IncidentIn]
+) -> list[tuple[Incident, list[str]]]:
+    """Create many incidents as :func:`create_incident` would one by one (no attachments).
+
+    Same checks, references, grants, search terms, first versions and audit entries, in a few
+    statements for the whole batch; all or nothing (see :func:`create_entities`).
+    """
+    require_write(actor)
+    owner = _owner_org(actor)
+    marking_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Grants] = {}
+    prepared: list[tuple[Incident, Grants, list[str]]] = []
+    for data in items:
+        key = (data.marking, tuple(data.releasable_to), tuple(data.recipients))
+        grants = marking_cache.get(key)
+        if grants is None:
+            grants = marking_cache[key] = resolve_marking(db, actor, data)
+        incident = Incident(
+            owner_org_id=owner,
+            marking=grants.marking,
+            version=1,
+            created_by=actor.user_id,
+            updated_by=actor.user_id,
+        )
+        warnings = _apply_incident_fields(db, actor, incident, data, None, None)
+        prepared.append((incident, grants, warnings))
+    db.add_all([incident for incident, _, _ in prepared])
+    db.flush()
+    for incident, _, _ in prepared:
+        if not incident.ref:
+            incident.ref = f"INC-{incident.event_date.year}-{incident.id:06d}"
+    db.flush()
+    grant_rows: list[dict[str, Any]] = []
+    term_rows: list[dict[str, Any]] = []
+    version_rows: list[dict[str, Any]] = []
+    now = utcnow()
+    with audit.batched(db):
+        for incident, grants, _ in prepared:
+            grant_rows += access.grant_rows(
+                incident, releasable_to=grants.org_ids, recipients=grants.user_ids
+            )
+            term_rows += _term_rows("incident", incident.id, _incident_texts(incident))
+            snap = incident_snapshot(db, incident, grants)
+            version_rows.append(
+                _version_row(actor, "incident", incident.id, 1, "create", snap, now)
+            )
+            audit.record_change(db, actor, "create", "registry_incident", incident.id, None, snap)
+        _bulk_insert(db, grant_rows, term_rows, version_rows)
+    return [(incident, warnings) for incident, _, warnings in prepared]
+
+
+def _bulk_insert(
+    db: Session,
+    grant_rows: list[dict[str, Any]],
+    term_rows: list[dict[str, Any]],
+    version_rows: list[dict[str, Any]],
+) -> None:
+    access.add_grants(db, grant_rows)
+    for rows, model in ((term_rows, SearchTerm), (version_rows, Version)):
+        if rows:
+            db.execute(insert(model), rows)
 
 
 def update_incident(
@@ -946,9 +1146,28 @@ def incidents_of_entity(
 def create_link(db: Session, actor: Actor, data: LinkIn) -> Link:
     require_write(actor)
     owner = _owner_org(actor)
+    visible = _visible_entity_ids(db, actor, {data.source_id, data.target_id})
+    link, grants = _new_link(db, actor, owner, data, visible, {})
+    db.add(link)
+    db.flush()
+    access.set_grants(
+        db, link, releasable_to=grants.org_ids, recipients=grants.user_ids, fresh=True
+    )
+    audit.record_change(db, actor, "create", "registry_link", link.id, None, link_snapshot(link))
+    return link
+
+
+def _new_link(
+    db: Session,
+    actor: Actor,
+    owner: int,
+    data: LinkIn,
+    visible: set[int],
+    marking_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Grants],
+) -> tuple[Link, Grants]:
+    """A checked, not yet added link (``visible``: the entity ids the writer may see)."""
     if data.source_id == data.target_id:
         raise ValidationFailed("A record cannot be linked to itself.", field="target_id")
-    visible = _visible_entity_ids(db, actor, {data.source_id, data.target_id})
     for field, value in (("source_id", data.source_id), ("target_id", data.target_id)):
         if value not in visible:
             raise ValidationFailed("No record with id %(id)s.", field=field, id=value)
@@ -956,7 +1175,10 @@ def create_link(db: Session, actor: Actor, data: LinkIn) -> Link:
     rel = check_grade(data.reliability, data.credibility, "grade")
     if data.start_date and data.end_date and data.end_date < data.start_date:
         raise ValidationFailed("The link ends before it starts.", field="end_date")
-    grants = resolve_marking(db, actor, data)
+    key = (data.marking, tuple(data.releasable_to), tuple(data.recipients))
+    grants = marking_cache.get(key)
+    if grants is None:
+        grants = marking_cache[key] = resolve_marking(db, actor, data)
     link = Link(
         source_id=data.source_id,
         target_id=data.target_id,
@@ -970,11 +1192,34 @@ def create_link(db: Session, actor: Actor, data: LinkIn) -> Link:
         marking=grants.marking,
         created_by=actor.user_id,
     )
-    db.add(link)
+    return link, grants
+
+
+def create_links(db: Session, actor: Actor, items: Sequence[LinkIn]) -> list[Link]:
+    """Create many links as :func:`create_link` would one by one; all or nothing."""
+    require_write(actor)
+    owner = _owner_org(actor)
+    visible = _visible_entity_ids(
+        db, actor, {i.source_id for i in items} | {i.target_id for i in items}
+    )
+    marking_cache: dict[tuple[str, tuple[str, ...], tuple[str, ...]], Grants] = {}
+    prepared: list[tuple[Link, Grants]] = []
+    for data in items:
+        link, grants = _new_link(db, actor, owner, data, visible, marking_cache)
+        prepared.append((link, grants))
+    db.add_all([link for link, _ in prepared])
     db.flush()
-    access.set_grants(db, link, releasable_to=grants.org_ids, recipients=grants.user_ids)
-    audit.record_change(db, actor, "create", "registry_link", link.id, None, link_snapshot(link))
-    return link
+    grant_rows: list[dict[str, Any]] = []
+    with audit.batched(db):
+        for link, grants in prepared:
+            grant_rows += access.grant_rows(
+                link, releasable_to=grants.org_ids, recipients=grants.user_ids
+            )
+            audit.record_change(
+                db, actor, "create", "registry_link", link.id, None, link_snapshot(link)
+            )
+        access.add_grants(db, grant_rows)
+    return [link for link, _ in prepared]
 
 
 def link_snapshot(link: Link) -> dict[str, Any]:
