@@ -71,6 +71,7 @@ class Settings:
     secure_cookies: bool = False
     default_language: str = "ar"
     timezone: str = "Asia/Aden"
+    maritime_org: str = ""  # slug owning alerts of AIS ingests run without --as
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -95,6 +96,7 @@ class Settings:
             login_lockout_minutes=_int_env("RASID_LOGIN_LOCKOUT_MINUTES", 15),
             token_default_days=_int_env("RASID_TOKEN_DEFAULT_DAYS", 90),
             secure_cookies=_bool_env("RASID_SECURE_COOKIES", False),
+            maritime_org=(os.environ.get("RASID_MARITIME_ORG") or "").strip().lower(),
         )
 
 

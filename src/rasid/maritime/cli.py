@@ -66,10 +66,25 @@ def ingest_command(
         ):
             task = bar.add_task("ingest", total=total)
             return service.ingest(
-                db, actor, paths, cfg.data_dir, progress=lambda n: bar.advance(task, n)
+                db,
+                actor,
+                paths,
+                cfg.data_dir,
+                progress=lambda n: bar.advance(task, n),
+                alert_org=cfg.maritime_org,
             )
 
     summary = run(body)
+    if summary.alerts_not_stored:
+        err_console.print(
+            _(
+                "%(count)s alerts were detected but not stored: no organisation exists yet "
+                "(create one, or ingest with --as USERNAME, then ingest the file again)."
+            )
+            % {"count": summary.alerts_not_stored},
+            highlight=False,
+            markup=False,
+        )
     if json_summary:
         typer.echo(json.dumps(summary.as_dict(), ensure_ascii=False))
         return

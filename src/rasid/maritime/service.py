@@ -1,10 +1,16 @@
-"""File ingest: lines → decoder → Parquet positions, vessels, identity history, quarantine.
+"""File ingest: lines → decoder → Parquet positions, vessels, identity history, quarantine,
+detectors → alerts.
 
 Streaming: lines are read one at a time and handed on in batches, so memory grows with
 the number of vessels, not with the file. One transaction per ``rasid maritime ingest``
 (all files); positions reach their final Parquet place only when it commits. Ingesting
 the same file again replaces its quarantine rows and Parquet parts (both keyed by the
 file's SHA-256) and leaves vessels as they were, so it adds no duplicate.
+
+The detectors (:class:`rasid.maritime.detectors.Engine`, the same engine the live feeds use)
+see every fix and static report in the order the lines arrived; their events are stored as
+alerts of the ingesting user's organisation when the run ends, keyed so that a second
+ingest of the same file adds no duplicate alert.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy import update as update_
 from sqlalchemy.orm import Session
 
@@ -26,7 +32,10 @@ from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, ValidationFailed
-from rasid.maritime import nmea
+from rasid.identity.models import Organisation
+from rasid.maritime import alerts, nmea
+from rasid.maritime.detectors import Engine
+from rasid.maritime.events import AlertEvent
 from rasid.maritime.mid import flag_of, mmsi_kind
 from rasid.maritime.models import IngestRun, Quarantine, Vessel, VesselIdentity
 from rasid.maritime.positions import PartitionWriter
@@ -45,6 +54,7 @@ class Summary:
     positions: int = 0
     vessels: int = 0
     alerts: int = 0
+    alerts_not_stored: int = 0
     files: int = 0
 
     def as_dict(self) -> dict[str, Any]:
@@ -57,6 +67,7 @@ class Summary:
             "positions": self.positions,
             "vessels": self.vessels,
             "alerts": self.alerts,
+            **({"alerts_not_stored": self.alerts_not_stored} if self.alerts_not_stored else {}),
         }
 
 
@@ -133,6 +144,23 @@ def _static_fields(msg: nmea.Message) -> dict[str, Any]:
     return out
 
 
+def alert_owner(db: Session, actor: Actor, slug: str = "") -> int | None:
+    """The organisation that owns the alerts of an ingest: the user's own; without ``--as``,
+    ``RASID_MARITIME_ORG`` (``slug``), else the server's first organisation; None when the
+    server has no organisation yet."""
+    if actor.org_id is not None:
+        return actor.org_id
+    if slug:
+        org_id = db.scalar(select(Organisation.id).where(Organisation.slug == slug))
+        if org_id is None:
+            raise ValidationFailed(
+                "No organisation named %(slug)s.", field="RASID_MARITIME_ORG", slug=slug
+            )
+        return int(org_id)
+    first = db.scalar(select(func.min(Organisation.id)))
+    return None if first is None else int(first)
+
+
 class Ingest:
     """One ingest run over several files, in the caller's transaction."""
 
@@ -142,11 +170,14 @@ class Ingest:
         actor: Actor,
         data_dir: Path,
         progress: Callable[[int], None] | None = None,
+        engine: Engine | None = None,
+        alert_org: str = "",
     ) -> None:
         if not actor.can("write"):
             raise Forbidden(
                 "Your roles do not allow this action (%(permission)s).", permission="write"
             )
+        self.alert_owner = alert_owner(db, actor, alert_org)
         self.db = db
         self.actor = actor
         self.data_dir = data_dir
@@ -155,6 +186,8 @@ class Ingest:
         self.vessels: dict[int, _VesselState] = {}
         self.writers: list[tuple[PartitionWriter, IngestRun]] = []
         self.runs: list[IngestRun] = []
+        self.engine = engine if engine is not None else Engine()
+        self.events: list[AlertEvent] = []
 
     # -- per file
 
@@ -228,6 +261,7 @@ class Ingest:
                     state.ais_class = "B" if fix.msg_type in (18, 19) else "A"
         for msg in messages:
             self._static(msg, run)
+        self._detect(fixes, messages)
         if quarantined:
             self.db.execute(
                 insert(Quarantine),
@@ -244,6 +278,21 @@ class Ingest:
                     for q in quarantined
                 ],
             )
+
+    def _detect(self, fixes: list[nmea.Fix], messages: list[nmea.Message]) -> None:
+        """Feed the detectors in arrival (line) order, as a live feed would."""
+        engine, events = self.engine, self.events
+        if not messages:
+            for fix in fixes:
+                events += engine.position(fix)
+            return
+        items: list[nmea.Fix | nmea.Message] = [*fixes, *messages]
+        items.sort(key=lambda item: item.line_no)
+        for item in items:
+            if isinstance(item, nmea.Message):
+                events += engine.static(item)
+            else:
+                events += engine.position(item)
 
     def _static(self, msg: nmea.Message, run: IngestRun) -> None:
         values = _static_fields(msg)
@@ -367,6 +416,15 @@ class Ingest:
             vessel.updated_at = now
         self.summary.vessels = len(self.vessels)
         db.flush()
+        self.events += self.engine.finish()
+        if self.alert_owner is None:
+            # No organisation exists yet to own them: counted and reported, not stored;
+            # ingesting the file again once one exists stores them (by their keys).
+            self.summary.alerts_not_stored = len({event.key for event in self.events})
+        else:
+            self.summary.alerts = alerts.store(
+                db, self.actor, self.events, run_id=run_id, owner_org_id=self.alert_owner
+            )
         audit.record(
             db,
             self.actor,
@@ -396,13 +454,15 @@ def ingest(
     paths: list[Path],
     data_dir: Path,
     progress: Callable[[int], None] | None = None,
+    *,
+    alert_org: str = "",
 ) -> Summary:
     """Ingest files in the caller's transaction and return the summary.
 
     The Parquet parts are moved into place at the very end (after every database write
     has been flushed); on any error they are removed. Should the final commit itself
     fail, the parts of those files stay, and ingesting the files again replaces them."""
-    run = Ingest(db, actor, data_dir, progress)
+    run = Ingest(db, actor, data_dir, progress, alert_org=alert_org)
     try:
         for path in paths:
             run.ingest_file(path)
