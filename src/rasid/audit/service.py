@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
@@ -45,13 +46,19 @@ HASHED_FIELDS: tuple[str, ...] = (
 )
 
 
+@lru_cache(maxsize=4096)
+def _is_secret(key: str) -> bool:
+    lowered = key.lower()
+    return any(marker in lowered for marker in _SECRET_MARKERS)
+
+
 def redact(value: Any) -> Any:
     """Copy ``value`` with every secret-looking key's value replaced."""
     if isinstance(value, Mapping):
         out: dict[str, Any] = {}
         for key, item in value.items():
             skey = str(key)
-            if any(marker in skey.lower() for marker in _SECRET_MARKERS):
+            if _is_secret(skey):
                 out[skey] = REDACTED if item is not None else None
             else:
                 out[skey] = redact(item)

@@ -34,6 +34,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -411,10 +412,17 @@ def pull(
     total = stix_import.Result()
     summary = RunSummary(peer.name, "pull", "ok", 0, 0, 0, 0, 0, 0, peer.cursor, [])
     cursor, previous_last, nxt = peer.cursor, "", ""
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"pull-{peer.name}")
     try:
         client = client_for(peer, data_dir)
+        # The next page is fetched while this one is imported (the request depends only on
+        # the previous answer's `next`); an error fetching it surfaces when it is used.
+        ahead = pool.submit(client.objects, peer.collection, cursor, nxt, page_size)
         while True:
-            objects, more, nxt, headers = client.objects(peer.collection, cursor, nxt, page_size)
+            objects, more, nxt, headers = ahead.result()
+            last_page = not more or (max_pages is not None and summary.pages + 1 >= max_pages)
+            if not last_page:
+                ahead = pool.submit(client.objects, peer.collection, cursor, nxt, page_size)
             checked = stix_import.check_objects(objects)
             first = headers.get("x-taxii-date-added-first", "")
             last = headers.get("x-taxii-date-added-last", "")
@@ -430,11 +438,13 @@ def pull(
             previous_last = last or previous_last
             if progress is not None:
                 progress(len(objects))
-            if not more or (max_pages is not None and summary.pages >= max_pages):
+            if last_page:
                 break
     except RasidError as exc:
         summary.status = "error"
         summary.error = exc.message
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     summary.received = total.received
     summary.created = total.created
     summary.updated = total.updated

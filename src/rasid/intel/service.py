@@ -54,7 +54,7 @@ from rasid.intel.models import (
 from rasid.intel.schemas import AgreementIn, ReportIn, RFIAnswerIn, RFIIn
 from rasid.registry import service as registry
 from rasid.registry import taxonomy
-from rasid.registry.models import Incident
+from rasid.registry.models import Entity, Incident
 
 ADMIRALTY_RELIABILITY = "ABCDEF"
 ADMIRALTY_CREDIBILITY = range(1, 7)
@@ -303,15 +303,45 @@ def visible_links(db: Session, actor: Actor, report: Report) -> list[ReportLink]
     ]
 
 
+def _visible_targets(db: Session, actor: Actor, keys: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """Which of these (type, id) records the actor may see, as :func:`_may_see_record` says,
+    with one query per 500 ids (a merged record is checked on its own, through its survivor)."""
+    out: set[tuple[str, int]] = set()
+    entity_ids = sorted(i for t, i in keys if t == "registry_entity")
+    incident_ids = sorted(i for t, i in keys if t == "registry_incident")
+    for start in range(0, len(entity_ids), 500):
+        rows = db.execute(
+            select(Entity.id, Entity.merged_into_id).where(
+                Entity.id.in_(entity_ids[start : start + 500]),
+                access.visible_filter(actor, Entity),
+            )
+        ).all()
+        out |= {
+            ("registry_entity", rid)
+            for rid, merged in rows
+            if merged is None or _may_see_record(db, actor, "registry_entity", rid)
+        }
+    for start in range(0, len(incident_ids), 500):
+        found = db.scalars(
+            select(Incident.id).where(
+                Incident.id.in_(incident_ids[start : start + 500]),
+                access.visible_filter(actor, Incident),
+            )
+        )
+        out |= {("registry_incident", rid) for rid in found}
+    return out
+
+
 def _apply_links(db: Session, actor: Actor, report: Report, data: ReportIn) -> None:
     current = {(lk.object_type, lk.object_id): lk for lk in report.links}
     wanted: list[ReportLink] = []
     seen: set[tuple[str, int]] = set()
+    visible = _visible_targets(db, actor, {(lk.object_type, lk.object_id) for lk in data.links})
     for i, link in enumerate(data.links):
         key = (link.object_type, link.object_id)
         if key in seen:
             continue
-        if not _may_see_record(db, actor, link.object_type, link.object_id):
+        if key not in visible:
             raise ValidationFailed(
                 "No record with id %(id)s.", field=f"links.{i}.object_id", id=link.object_id
             )
