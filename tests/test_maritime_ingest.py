@@ -162,3 +162,47 @@ def test_cli_ingest_json_summary_and_simulate(cli_env: Settings, tmp_path: Path)
     assert result.exit_code == 1 and "missing.nmea" in result.stderr
     result = runner.invoke(app, ["maritime", "simulate", "--scenario", "nope", "--out", str(out)])
     assert result.exit_code == 1
+
+
+def test_cli_ingest_raises_the_detectors_alerts_once(
+    world: object, cli_env: Settings, tmp_path: Path
+) -> None:
+    """File replay: the ingest runs the detectors and stores their alerts for the watch."""
+    from rasid.maritime import nmea
+    from rasid.maritime.detectors import detect
+
+    out, truth_file = tmp_path / "day.nmea", tmp_path / "truth.json"
+    simulate.write(out, "red-sea-day", 20, seed=7, rate=0.25, vessels=8, truth=truth_file)
+    decoder = nmea.Decoder(require_time=True)
+    for i, line in enumerate(out.read_bytes().splitlines(), 1):
+        decoder.feed(line, i)
+    decoder.flush()
+    fixes, messages, _ = decoder.take()
+    expected = {ev.key for ev in detect(sorted([*fixes, *messages], key=lambda x: x.line_no))}
+    runner = CliRunner()
+    first = runner.invoke(app, ["maritime", "ingest", str(out), "--json-summary", "--as", "watch"])
+    assert first.exit_code == 0, first.stderr
+    assert json.loads(first.stdout)["alerts"] == len(expected) > 0
+    listed = runner.invoke(app, ["maritime", "alerts", "--json", "--as", "watch"])
+    rows = json.loads(listed.stdout)
+    truth_types = {t["type"] for t in json.loads(truth_file.read_text())}
+    assert len(rows) == len(expected) and truth_types <= {r["type"] for r in rows}
+    again = runner.invoke(app, ["maritime", "ingest", str(out), "--json-summary", "--as", "watch"])
+    assert json.loads(again.stdout)["alerts"] == 0
+    relisted = runner.invoke(app, ["maritime", "alerts", "--json", "--as", "watch"])
+    assert len(json.loads(relisted.stdout)) == len(expected)
+    # GREEN by default: the observer mission (outside the community) sees none of them
+    hidden = runner.invoke(app, ["maritime", "alerts", "--json", "--as", "observer"])
+    assert json.loads(hidden.stdout) == []
+
+
+def test_ingest_without_any_organisation_counts_alerts_it_cannot_store(
+    cli_env: Settings, tmp_path: Path
+) -> None:
+    out = tmp_path / "fa.nmea"
+    simulate.write(out, "fast-approach", 2, seed=3, rate=0.5, vessels=4)
+    result = CliRunner().invoke(app, ["maritime", "ingest", str(out), "--json-summary"])
+    assert result.exit_code == 0, result.stderr
+    summary = json.loads(result.stdout)
+    assert summary["alerts"] == 0 and summary["alerts_not_stored"] >= 1
+    assert "not stored" in result.stderr or "لم تُحفظ" in result.stderr
