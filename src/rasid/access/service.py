@@ -76,6 +76,18 @@ def visible_filter(actor: Actor, model: type[Protected]) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+def may_read_marking(actor: Actor, marking: str) -> bool:
+    """Whether ``actor`` may read data classified as a whole under ``marking`` (no owner, no
+    grants: e.g. the AIS traffic picture). The rule of :func:`visible_filter` for such data:
+    CLEAR for any organisation, GREEN for the community, nothing stricter."""
+    if actor.is_system:
+        return True
+    if actor.org_id is None or (actor.user_id is None and actor.via != ORG_READER):
+        return False
+    value = normalise_marking(marking)
+    return value == CLEAR or (value == GREEN and actor.org_in_community)
+
+
 def visible(actor: Actor, model: type[P]) -> Any:
     """``select(model)`` restricted to what ``actor`` may see."""
     return select(model).where(visible_filter(actor, model))

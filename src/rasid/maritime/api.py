@@ -1,24 +1,29 @@
-"""JSON routes of maritime alerts: the queue, one alert with its evidence, the workflow."""
+"""JSON routes of the traffic picture (vessels, tracks as GeoJSON) and of maritime alerts:
+the queue, one alert with its evidence, the workflow."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import JSONResponse
 from sqlalchemy.orm import Session
 
 from rasid.identity import service as identity
-from rasid.maritime import alerts
-from rasid.maritime.models import MaritimeAlert
+from rasid.maritime import alerts, vessels
+from rasid.maritime.models import MaritimeAlert, Vessel
 from rasid.maritime.schemas import (
     AlertOut,
     AlertSummaryOut,
     DismissIn,
     EscalateIn,
     EvidenceFixOut,
+    IdentityChangeOut,
+    VesselDetailOut,
+    VesselOut,
 )
 from rasid.registry import service as registry
-from rasid.web.deps import DB, ApiActor
+from rasid.web.deps import DB, ApiActor, settings_of
 
 router = APIRouter(prefix="/api/v1/maritime", tags=["maritime"])
 
@@ -119,3 +124,63 @@ def escalate_alert(
 ) -> AlertOut:
     draft = body.draft_report if body is not None else False
     return alert_out(db, alerts.escalate(db, actor, alert_id, draft_report=draft))
+
+
+def vessel_out(vessel: Vessel) -> VesselOut:
+    return VesselOut.model_validate(vessel, from_attributes=True)
+
+
+@router.get("/vessels", response_model=list[VesselOut])
+def list_vessels(
+    db: DB,
+    actor: ApiActor,
+    response: Response,
+    bbox: str | None = None,
+    since: datetime | None = None,
+    limit: int = vessels.MAX_VESSELS,
+) -> list[VesselOut]:
+    """Vessels with their latest fix, most recently heard first (the live map's layer).
+
+    ``bbox`` = ``west,south,east,north`` in degrees; ``since`` (ISO 8601 with a zone): heard
+    at or after. ``X-Total-Count`` is the number of vessels known. TLP:GREEN data."""
+    box = vessels.BBox.parse(bbox) if bbox else None
+    rows = vessels.list_vessels(db, actor, bbox=box, since=since, limit=limit)
+    response.headers["X-Total-Count"] = str(vessels.count_vessels(db, actor))
+    return [vessel_out(v) for v in rows]
+
+
+@router.get("/vessels/{mmsi}", response_model=VesselDetailOut)
+def get_vessel(mmsi: int, db: DB, actor: ApiActor) -> VesselDetailOut:
+    vessel = vessels.get_vessel(db, actor, mmsi)
+    history = vessels.identity_history(db, actor, mmsi)
+    return VesselDetailOut(
+        **vessel_out(vessel).model_dump(),
+        length_m=vessel.length_m,
+        beam_m=vessel.beam_m,
+        draught_m=vessel.draught_m,
+        destination=vessel.destination,
+        identity_at=vessel.identity_at,
+        first_seen=vessel.first_seen,
+        history=[IdentityChangeOut.model_validate(h, from_attributes=True) for h in history],
+    )
+
+
+@router.get(
+    "/vessels/{mmsi}/track",
+    response_class=JSONResponse,
+    responses={200: {"content": {"application/geo+json": {}}}},
+)
+def vessel_track(
+    mmsi: int,
+    request: Request,
+    db: DB,
+    actor: ApiActor,
+    start: datetime | None = None,
+    end: datetime | None = None,
+) -> JSONResponse:
+    """The vessel's track as GeoJSON: a LineString and one Point per fix (time, SOG, COG).
+
+    ``start``/``end`` are ISO 8601 with a zone; by default the 24 h before the last fix; at
+    most 31 days. Audited (who read which vessel's movements)."""
+    data = vessels.track_geojson(db, actor, settings_of(request).data_dir, mmsi, start, end)
+    return JSONResponse(data, media_type="application/geo+json")

@@ -1,4 +1,4 @@
-"""API shapes of maritime alerts."""
+"""API shapes of the traffic picture (vessels) and of maritime alerts."""
 
 from __future__ import annotations
 
@@ -60,3 +60,44 @@ class DismissIn(BaseModel):
 
 class EscalateIn(BaseModel):
     draft_report: bool = Field(False, description="also draft an intel report")
+
+
+class VesselOut(BaseModel):
+    """A vessel as the live map shows it: identity and latest fix."""
+
+    mmsi: int
+    mmsi_kind: str
+    ais_class: str
+    name: str
+    call_sign: str
+    imo: int | None
+    ship_type: int | None
+    flag: str
+    lat: float | None
+    lon: float | None
+    sog: float | None
+    cog: float | None
+    heading: int | None
+    nav_status: int | None
+    fix_at: datetime | None
+
+
+class IdentityChangeOut(BaseModel):
+    observed_at: datetime | None
+    field: str
+    old_value: str
+    new_value: str
+    lat: float | None
+    lon: float | None
+
+
+class VesselDetailOut(VesselOut):
+    """One vessel: identity, dimensions, destination and its identity history."""
+
+    length_m: int | None
+    beam_m: int | None
+    draught_m: float | None
+    destination: str
+    identity_at: datetime | None
+    first_seen: datetime
+    history: list[IdentityChangeOut]
