@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import socket
 from datetime import datetime
 from pathlib import Path
 
@@ -97,6 +98,136 @@ def ingest_command(
         highlight=False,
         markup=False,
     )
+
+
+def _host_port(value: str, option: str) -> tuple[str, int]:
+    host, sep, port = value.rpartition(":")
+    if not sep or not port.isdigit() or not 0 < int(port) < 65536:
+        fail(_("%(option)s must be HOST:PORT (e.g. 127.0.0.1:10110)") % {"option": option})
+    return host or "0.0.0.0", int(port)  # noqa: S104 - a UDP listener given only a port
+
+
+@maritime_app.command("listen")
+def listen_command(
+    tcp: str | None = typer.Option(
+        None, "--tcp", metavar="HOST:PORT", help="Connect to a TCP feed (reconnects with back-off)."
+    ),
+    udp: str | None = typer.Option(
+        None, "--udp", metavar="[HOST:]PORT", help="Listen for UDP datagrams on this port."
+    ),
+    flush_seconds: float = typer.Option(
+        5.0, "--flush-seconds", help="Process and store what arrived every N seconds."
+    ),
+    duration: float | None = typer.Option(
+        None, "--duration", help="Stop after N seconds (default: run until Ctrl+C)."
+    ),
+    max_lines: int | None = typer.Option(
+        None, "--max-lines", help="Stop after N lines have arrived."
+    ),
+    json_summary: bool = typer.Option(
+        False, "--json-summary", help="Print the session's counts as JSON at the end."
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Ingest a live AIS feed (TCP or UDP) through the same pipeline as files, until stopped.
+
+    Bare !AIVDM lines are stamped with their arrival time; every line ends decoded or
+    quarantined (a flood that outruns the pipeline is quarantined as "overflow"). Alerts
+    are raised as the traffic arrives. Ctrl+C stops after storing what has arrived.
+    """
+    import threading
+
+    from rasid.core.cli_support import session_factory
+    from rasid.identity.service import actor_for_username
+    from rasid.maritime import live
+
+    if (tcp is None) == (udp is None):
+        fail(_("give exactly one of --tcp HOST:PORT or --udp [HOST:]PORT"))
+    cfg = settings()
+    factory = session_factory()
+
+    def setup() -> live.Feed:
+        with factory() as db:
+            actor = actor_for_username(db, as_user) if as_user else None
+        from rasid.core.actor import system_actor
+
+        source = f"tcp://{tcp}" if tcp else f"udp://{udp}"
+        return live.Feed(
+            factory, actor or system_actor(), cfg.data_dir, source, alert_org=cfg.maritime_org
+        )
+
+    feed = run(setup)
+    stop = threading.Event()
+
+    def status(text: str) -> None:
+        err_console.print(text, highlight=False, markup=False)
+
+    if tcp is not None:
+        host, port = _host_port(tcp, "--tcp")
+
+        def reader(ev: threading.Event) -> None:
+            live.read_tcp(feed, host, port, ev, status=status)
+    else:
+        text = udp if udp is not None and ":" in udp else f":{udp}"
+        host, port = _host_port(text, "--udp")
+        sock = run(lambda: _open_udp(host, port))
+
+        def reader(ev: threading.Event) -> None:
+            live.read_udp(feed, sock, ev)
+
+        status(f"listening on udp {host}:{port}")
+
+    def on_batch(batch: object) -> None:
+        total = feed.state.summary
+        status(
+            f"{total.received} lines, {total.decoded} decoded, {total.quarantined} quarantined, "
+            f"{total.positions} positions, {total.alerts} alerts"
+        )
+
+    try:
+        state = run(
+            lambda: live.run(
+                feed,
+                reader,
+                stop,
+                flush_seconds=flush_seconds,
+                max_lines=max_lines,
+                duration=duration,
+                on_batch=on_batch,
+            )
+        )
+    except KeyboardInterrupt:
+        stop.set()
+        state = feed.state
+    if json_summary:
+        typer.echo(json.dumps(state.as_dict(), ensure_ascii=False, default=str))
+        return
+    s = state.summary
+    reasons = ", ".join(f"{k} {v}" for k, v in sorted(s.quarantine_reasons.items()))
+    out_console.print(
+        f"{state.source}: {s.received} lines received, {s.decoded} decoded, "
+        f"{s.quarantined} quarantined{f' ({reasons})' if reasons else ''}, {s.pending} pending; "
+        f"{s.positions} positions, {s.alerts} alerts; {state.connects} connections, "
+        f"{state.batches} batches",
+        highlight=False,
+        markup=False,
+    )
+
+
+def _open_udp(host: str, port: int) -> socket.socket:
+    from rasid.core.errors import ValidationFailed
+    from rasid.maritime import live
+
+    try:
+        return live.open_udp(host, port)
+    except OSError as exc:
+        raise ValidationFailed(
+            "Cannot listen on %(host)s:%(port)s (%(reason)s).",
+            field="--udp",
+            host=host,
+            port=port,
+            reason=str(exc),
+        ) from exc
 
 
 @maritime_app.command("simulate")

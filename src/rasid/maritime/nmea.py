@@ -40,7 +40,7 @@ from __future__ import annotations
 
 import binascii
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any, NamedTuple
 
@@ -58,6 +58,7 @@ OUT_OF_ORDER_FRAGMENT = "out_of_order_fragment"
 UNSUPPORTED_TYPE = "unsupported_type"
 IMPOSSIBLE_VALUE = "impossible_value"
 NO_TIMESTAMP = "no_timestamp"
+OVERFLOW = "overflow"
 
 REASONS: dict[str, str] = {
     BAD_CHECKSUM: "the NMEA or tag-block checksum does not match the line",
@@ -75,6 +76,8 @@ REASONS: dict[str, str] = {
     "longitude beyond ±180 other than 181, COG above 360, heading 360–510, MMSI 0)",
     NO_TIMESTAMP: "a position report without a tag-block or leading timestamp (only when a time "
     "is required, as in ingest)",
+    OVERFLOW: "a live feed sent lines faster than they could be decoded and its buffer was "
+    "full: the line is kept here, not decoded",
 }
 
 POSITION_TYPES = frozenset({1, 2, 3, 18, 19, 27})
@@ -138,6 +141,24 @@ class Counts:
 
     def balanced(self) -> bool:
         return self.received == self.decoded + self.quarantined + self.pending
+
+    def copy(self) -> Counts:
+        return replace(self, reasons=Counter(self.reasons))
+
+    def minus(self, earlier: Counts) -> Counts:
+        """What happened since ``earlier`` (``pending`` may fall: parts completed)."""
+        reasons = Counter(self.reasons)
+        reasons.subtract(earlier.reasons)
+        return Counts(
+            received=self.received - earlier.received,
+            decoded=self.decoded - earlier.decoded,
+            quarantined=self.quarantined - earlier.quarantined,
+            pending=self.pending - earlier.pending,
+            ignored=self.ignored - earlier.ignored,
+            messages=self.messages - earlier.messages,
+            no_position=self.no_position - earlier.no_position,
+            reasons=Counter({k: v for k, v in reasons.items() if v}),
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -504,6 +525,14 @@ class Decoder:
                 break
             del pending[key]
             self._quarantine_group(group, ORPHAN_FRAGMENT)
+
+    def refuse(self, line: bytes, line_no: int, reason: str, detail: str = "") -> None:
+        """Count a line as received and quarantine it undecoded (e.g. a live feed's overflow)."""
+        raw = line.strip()
+        if not raw:
+            return
+        self.counts.received += 1
+        self._quarantine(line_no, reason, raw, None, detail)
 
     def flush(self) -> None:
         """End of input: fragments still waiting are orphans."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -221,13 +221,49 @@ class Ingest:
             underlying.close()
         if self.progress is not None:
             self.progress(path.stat().st_size - last_pos)
-        sha = digest.hexdigest()
+        self._close_run(run, writer, decoder.counts, digest.hexdigest())
+
+    def ingest_lines(
+        self,
+        decoder: nmea.Decoder,
+        lines: list[tuple[int, bytes]],
+        source: str,
+        *,
+        refused: Sequence[tuple[int, bytes, str]] = (),
+        end: bool = False,
+    ) -> None:
+        """One batch of a live feed, through the feed's own ``decoder`` (kept across batches,
+        so a message split over two batches is reassembled, and its counts go on growing):
+        this batch's counts are the difference. ``refused``: (line number, line, reason) of
+        lines quarantined undecoded (a flooded buffer); ``end``: the feed ends here (parts
+        still waiting become orphans)."""
+        db = self.db
+        before = decoder.counts.copy()
+        run = IngestRun(source=source[:500], user_id=self.actor.user_id)
+        db.add(run)
+        db.flush()
+        self.runs.append(run)
+        writer = PartitionWriter(self.data_dir)
+        self.writers.append((writer, run))
+        digest = hashlib.sha256(f"{source}\n{run.id}\n".encode())
+        for line_no, line, reason in refused:
+            digest.update(line)
+            decoder.refuse(line, line_no, reason)
+        for line_no, line in lines:
+            digest.update(line)
+            decoder.feed(line, line_no)
+        if end:
+            decoder.flush()
+        self._drain(decoder, writer, run, source)
+        self._close_run(run, writer, decoder.counts.minus(before), digest.hexdigest())
+
+    def _close_run(self, run: IngestRun, writer: PartitionWriter, c: nmea.Counts, sha: str) -> None:
+        db = self.db
         run.source_sha256 = sha
         db.execute(update_(Quarantine).where(Quarantine.run_id == run.id).values(source_sha256=sha))
         db.execute(
             delete(Quarantine).where(Quarantine.source_sha256 == sha, Quarantine.run_id != run.id)
         )
-        c = decoder.counts
         run.received, run.decoded, run.quarantined = c.received, c.decoded, c.quarantined
         run.pending, run.ignored, run.messages = c.pending, c.ignored, c.messages
         run.positions = writer.rows + len(writer._buffer)
@@ -350,7 +386,10 @@ class Ingest:
 
     # -- the end
 
-    def finish(self) -> Summary:
+    def finish(self, *, final: bool = True, event_time: float | None = None) -> Summary:
+        """Write vessels and alerts. ``final`` (files): the detectors close what is still
+        open; a live batch instead moves event time on to ``event_time`` (raising ongoing
+        gaps)."""
         db = self.db
         mmsis = list(self.vessels)
         existing: dict[int, Vessel] = {}
@@ -416,7 +455,10 @@ class Ingest:
             vessel.updated_at = now
         self.summary.vessels = len(self.vessels)
         db.flush()
-        self.events += self.engine.finish()
+        if final:
+            self.events += self.engine.finish()
+        elif event_time is not None:
+            self.events += self.engine.advance(event_time)
         if self.alert_owner is None:
             # No organisation exists yet to own them: counted and reported, not stored;
             # ingesting the file again once one exists stores them (by their keys).
