@@ -23,7 +23,7 @@ from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.errors import Forbidden, NotFound, ValidationFailed
 from rasid.maritime import positions
-from rasid.maritime.models import Vessel, VesselIdentity
+from rasid.maritime.models import IngestRun, Quarantine, Vessel, VesselIdentity
 
 PICTURE_MARKING = GREEN
 MAX_TRACK_DAYS = 31
@@ -195,3 +195,141 @@ def track_geojson(
             "marking": PICTURE_MARKING,
         },
     }
+
+
+# --- feeds and quarantine (the same reader rule: the watch's operational data) ----------------
+
+
+def list_runs(db: Session, actor: Actor, *, limit: int = 50) -> list[IngestRun]:
+    """The latest ingest runs (files and live-feed batches), newest first."""
+    require_picture(actor)
+    return list(
+        db.scalars(
+            select(IngestRun)
+            .order_by(IngestRun.started_at.desc(), IngestRun.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class FeedStatus:
+    """One source's totals over its runs (a live feed's batches, or a file's ingests)."""
+
+    source: str
+    runs: int
+    received: int
+    decoded: int
+    quarantined: int
+    positions: int
+    last_at: datetime | None
+
+
+def feed_status(db: Session, actor: Actor, *, limit: int = 50) -> list[FeedStatus]:
+    require_picture(actor)
+    rows = db.execute(
+        select(
+            IngestRun.source,
+            func.count(),
+            func.coalesce(func.sum(IngestRun.received), 0),
+            func.coalesce(func.sum(IngestRun.decoded), 0),
+            func.coalesce(func.sum(IngestRun.quarantined), 0),
+            func.coalesce(func.sum(IngestRun.positions), 0),
+            func.max(IngestRun.finished_at),
+        )
+        .group_by(IngestRun.source)
+        .order_by(func.max(IngestRun.finished_at).desc())
+        .limit(limit)
+    ).all()
+    return [
+        FeedStatus(str(r[0]), int(r[1]), int(r[2]), int(r[3]), int(r[4]), int(r[5]), r[6])
+        for r in rows
+    ]
+
+
+def quarantine_counts(db: Session, actor: Actor) -> dict[str, int]:
+    require_picture(actor)
+    rows = db.execute(
+        select(Quarantine.reason, func.count())
+        .group_by(Quarantine.reason)
+        .order_by(Quarantine.reason)
+    ).all()
+    return {str(reason): int(n) for reason, n in rows}
+
+
+def list_quarantine(
+    db: Session,
+    actor: Actor,
+    *,
+    reason: str | None = None,
+    source: str | None = None,
+    limit: int = 100,
+    offset: int = 0,
+) -> tuple[list[Quarantine], int]:
+    """Quarantined lines (newest first) and how many match."""
+    require_picture(actor)
+    where = []
+    if reason:
+        where.append(Quarantine.reason == reason)
+    if source:
+        where.append(Quarantine.source == source)
+    total = int(db.scalar(select(func.count()).select_from(Quarantine).where(*where)) or 0)
+    rows = db.scalars(
+        select(Quarantine)
+        .where(*where)
+        .order_by(Quarantine.id.desc())
+        .limit(max(1, min(limit, 500)))
+        .offset(max(0, offset))
+    )
+    return list(rows), total
+
+
+# --- how the map shows a vessel -----------------------------------------------------------------
+
+CATEGORIES = (
+    "cargo",
+    "tanker",
+    "passenger",
+    "fishing",
+    "high_speed",
+    "service",
+    "military",
+    "leisure",
+    "small_craft",
+    "unknown",
+)
+STALE_AFTER = timedelta(minutes=30)
+
+
+def category(vessel: Vessel) -> str:
+    """The map's vessel category from the AIS ship type (ITU-R M.1371 Table 53)."""
+    t = vessel.ship_type or 0
+    if 70 <= t <= 79:
+        return "cargo"
+    if 80 <= t <= 89:
+        return "tanker"
+    if 60 <= t <= 69:
+        return "passenger"
+    if t == 30:
+        return "fishing"
+    if 40 <= t <= 49:
+        return "high_speed"
+    if t in (31, 32, 33, 34, 50, 51, 52, 53, 54, 55, 58, 59):
+        return "service"
+    if t == 35:
+        return "military"
+    if t in (36, 37):
+        return "leisure"
+    if vessel.ais_class == "B":
+        return "small_craft"
+    return "unknown"
+
+
+def state(vessel: Vessel, newest: datetime | None) -> str:
+    """``underway``, ``stopped`` (< 0.5 kn) or ``stale`` (silent 30 min before the newest fix
+    of the picture: the picture's own clock, so a replayed day reads as it was)."""
+    if vessel.fix_at is None or (newest is not None and newest - vessel.fix_at > STALE_AFTER):
+        return "stale"
+    if vessel.sog is not None and vessel.sog < 0.5:
+        return "stopped"
+    return "underway"

@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.intel import taxii as intel_taxii
     from rasid.intel import views as intel_views
     from rasid.maritime import api as maritime_api
+    from rasid.maritime import views as maritime_views
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
     from rasid.web import views as web_views
@@ -232,6 +233,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/intel/rfis", i18n.N_("RFIs"), "read", "rfi"),
             NavItem("/intel/agreements", i18n.N_("Sharing agreements"), "administer", "agreement"),
             NavItem("/intel/peers", i18n.N_("Partner servers"), "release|administer", "peer"),
+            NavItem("/maritime/map", i18n.N_("Live map"), "read", "map"),
+            NavItem("/maritime/alerts", i18n.N_("Maritime alerts"), "read", "alert"),
+            NavItem("/maritime/quarantine", i18n.N_("Feeds and quarantine"), "read", "feed"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
@@ -244,6 +248,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         audit_views.router,
         registry_views.router,
         intel_views.router,
+        maritime_views.router,
         identity_api.router,
         audit_api.router,
         registry_api.router,

@@ -20,7 +20,8 @@ from rasid.web.deps import RequestAuth, expected_csrf
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Each context keeps its pages in <context>/templates/<context>/…
 TEMPLATE_DIRS = [
-    PACKAGE_DIR / name / "templates" for name in ("web", "identity", "audit", "registry", "intel")
+    PACKAGE_DIR / name / "templates"
+    for name in ("web", "identity", "audit", "registry", "intel", "maritime")
 ]
 
 

@@ -1,0 +1,323 @@
+"""Maritime pages: the live map, the alert queue, one alert with its evidence on a map, a
+vessel's page, feeds and the quarantine browser.
+
+Every read and change goes through :mod:`rasid.maritime.vessels` and
+:mod:`rasid.maritime.alerts`, so the access rules and the audit trail are the API's.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+
+from rasid.core import i18n
+from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from rasid.maritime import alerts, nmea, vessels
+from rasid.maritime.events import ALERT_TYPES
+from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
+from rasid.maritime.zones import Zones
+from rasid.web.deps import DB, PageActor, _audit_refusal
+from rasid.web.templating import environment, render
+
+router = APIRouter(include_in_schema=False)
+
+TYPE_LABELS = {
+    "ais_gap": i18n.N_("AIS gap"),
+    "encounter": i18n.N_("Encounter at sea"),
+    "loitering": i18n.N_("Loitering"),
+    "spoofing": i18n.N_("Position spoofing"),
+    "identity": i18n.N_("Identity anomaly"),
+    "zone_entry": i18n.N_("Zone entry"),
+    "fast_approach": i18n.N_("Fast approach"),
+}
+STATUS_LABELS = {
+    "new": i18n.N_("New"),
+    "acknowledged": i18n.N_("Acknowledged"),
+    "escalated": i18n.N_("Escalated"),
+    "dismissed": i18n.N_("Dismissed"),
+}
+SEVERITY_LABELS = {
+    "low": i18n.N_("Low"),
+    "medium": i18n.N_("Medium"),
+    "high": i18n.N_("High"),
+    "critical": i18n.N_("Critical"),
+}
+CATEGORY_LABELS = {
+    "cargo": i18n.N_("Cargo"),
+    "tanker": i18n.N_("Tanker"),
+    "passenger": i18n.N_("Passenger"),
+    "fishing": i18n.N_("Fishing"),
+    "high_speed": i18n.N_("High-speed craft"),
+    "service": i18n.N_("Tug, pilot, SAR, law enforcement"),
+    "military": i18n.N_("Military"),
+    "leisure": i18n.N_("Sailing and pleasure"),
+    "small_craft": i18n.N_("Small craft (class B)"),
+    "unknown": i18n.N_("Unidentified"),
+}
+VESSEL_STATE_LABELS = {
+    "underway": i18n.N_("Under way"),
+    "stopped": i18n.N_("Stopped"),
+    "stale": i18n.N_("Not heard for 30 min"),
+}
+FIELD_LABELS = {
+    "name": i18n.N_("Name"),
+    "call_sign": i18n.N_("Call sign"),
+    "flag": i18n.N_("Flag"),
+    "imo": i18n.N_("IMO"),
+    "ship_type": i18n.N_("Ship type"),
+}
+QUEUE_LIMIT = 500
+
+
+def _labeller(labels: dict[str, str]) -> Any:
+    def label(key: str) -> str:
+        return i18n.gettext(labels.get(key) or key or "")
+
+    return label
+
+
+_env = environment()
+_env.globals["alert_type_label"] = _labeller(TYPE_LABELS)
+_env.globals["alert_status_label"] = _labeller(STATUS_LABELS)
+_env.globals["severity_label"] = _labeller(SEVERITY_LABELS)
+_env.globals["vessel_category_label"] = _labeller(CATEGORY_LABELS)
+_env.globals["vessel_state_label"] = _labeller(VESSEL_STATE_LABELS)
+_env.globals["identity_field_label"] = _labeller(FIELD_LABELS)
+
+
+def _redirect(location: str) -> RedirectResponse:
+    return RedirectResponse(location, status_code=303)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _vessel_feature(v: Vessel, newest: datetime | None) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [v.lon, v.lat]},
+        "properties": {
+            "kind": "vessel",
+            "mmsi": v.mmsi,
+            "title": v.name or str(v.mmsi),
+            "category": vessels.category(v),
+            "category_label": i18n.gettext(CATEGORY_LABELS[vessels.category(v)]),
+            "state": vessels.state(v, newest),
+            "sog": v.sog,
+            "cog": v.cog,
+            "flag": v.flag,
+            "date": _iso(v.fix_at),
+            "marking": vessels.PICTURE_MARKING,
+            "url": f"/maritime/vessels/{v.mmsi}",
+            "track_url": f"/api/v1/maritime/vessels/{v.mmsi}/track",
+        },
+    }
+
+
+def _alert_feature(a: MaritimeAlert) -> dict[str, Any]:
+    return {
+        "type": "Feature",
+        "geometry": {"type": "Point", "coordinates": [a.lon, a.lat]},
+        "properties": {
+            "kind": "alert",
+            "id": a.id,
+            "title": i18n.gettext(TYPE_LABELS.get(a.type, a.type)),
+            "type": a.type,
+            "severity": a.severity,
+            "status": a.status,
+            "mmsi": a.mmsi,
+            "date": _iso(a.start),
+            "marking": a.marking,
+            "url": f"/maritime/alerts/{a.id}",
+        },
+    }
+
+
+# --- the live map ---------------------------------------------------------------------------
+
+
+@router.get("/maritime")
+def maritime_home() -> RedirectResponse:
+    return _redirect("/maritime/map")
+
+
+@router.get("/maritime/map")
+def live_map_page(request: Request, db: DB, actor: PageActor) -> Response:
+    vessels.require_picture(actor)
+    open_alerts = alerts.list_alerts(db, actor, status="new", limit=20)
+    return render(
+        request,
+        "maritime/map.html",
+        {
+            "vessel_count": vessels.count_vessels(db, actor),
+            "open_alerts": open_alerts,
+            "new_count": alerts.count_alerts(db, actor, status="new"),
+            "categories": vessels.CATEGORIES,
+        },
+    )
+
+
+@router.get("/maritime/picture.geojson")
+def picture_geojson(db: DB, actor: PageActor) -> JSONResponse:
+    """The live map's data: vessels (latest fix) and the alerts still open."""
+    rows = vessels.list_vessels(db, actor)
+    newest = max((v.fix_at for v in rows if v.fix_at is not None), default=None)
+    features = [_vessel_feature(v, newest) for v in rows]
+    features += [
+        _alert_feature(a)
+        for status in ("new", "acknowledged")
+        for a in alerts.list_alerts(db, actor, status=status, limit=200)
+    ]
+    return JSONResponse(
+        {"type": "FeatureCollection", "features": features, "properties": {"newest": _iso(newest)}},
+        media_type="application/geo+json",
+    )
+
+
+@router.get("/maritime/zones.geojson")
+def zones_geojson(actor: PageActor) -> JSONResponse:
+    vessels.require_picture(actor)
+    return JSONResponse(Zones.load_default().as_geojson(), media_type="application/geo+json")
+
+
+# --- alerts -----------------------------------------------------------------------------------
+
+
+@router.get("/maritime/alerts")
+def alert_queue_page(
+    request: Request, db: DB, actor: PageActor, type: str = "", status: str = ""
+) -> Response:
+    filters = {
+        "type": type if type in ALERT_TYPES else "",
+        "status": status if status in ALERT_STATUSES else "",
+    }
+    rows = alerts.list_alerts(
+        db, actor, type=filters["type"] or None, status=filters["status"] or None, limit=QUEUE_LIMIT
+    )
+    total = alerts.count_alerts(
+        db, actor, type=filters["type"] or None, status=filters["status"] or None
+    )
+    return render(
+        request,
+        "maritime/alerts.html",
+        {
+            "alerts": rows,
+            "total": total,
+            "filters": filters,
+            "types": ALERT_TYPES,
+            "statuses": ALERT_STATUSES,
+        },
+    )
+
+
+def _alert_context(db: DB, actor: Any, alert: MaritimeAlert) -> dict[str, Any]:
+    evidence = alerts.evidence_of(alert)
+    features: list[dict[str, Any]] = [
+        {
+            "type": "Feature",
+            "geometry": {"type": "Point", "coordinates": [f["lon"], f["lat"]]},
+            "properties": {
+                "kind": "fix",
+                "mmsi": f["mmsi"],
+                "title": str(f["mmsi"]),
+                "date": datetime.fromtimestamp(float(f["time"]), UTC).isoformat(),
+                "sog": f.get("sog"),
+                "cog": f.get("cog"),
+                "marking": alert.marking,
+            },
+        }
+        for f in evidence
+    ]
+    features.append(_alert_feature(alert))
+    return {
+        "alert": alert,
+        "parameters": alerts.parameters_of(alert),
+        "measures": alerts.measures_of(alert),
+        "evidence": evidence,
+        "evidence_json": json.dumps({"type": "FeatureCollection", "features": features}),
+        "can_write": actor.can("write") and actor.org_id == alert.owner_org_id,
+    }
+
+
+@router.get("/maritime/alerts/{alert_id}")
+def alert_page(request: Request, alert_id: int, db: DB, actor: PageActor) -> Response:
+    alert = alerts.get_alert(db, actor, alert_id)
+    return render(request, "maritime/alert.html", _alert_context(db, actor, alert))
+
+
+@router.post("/maritime/alerts/{alert_id}/{action}")
+async def alert_action(
+    request: Request, alert_id: int, action: str, db: DB, actor: PageActor
+) -> Response:
+    form = await request.form()
+    try:
+        if action == "acknowledge":
+            alerts.acknowledge(db, actor, alert_id)
+        elif action == "dismiss":
+            alerts.dismiss(db, actor, alert_id, str(form.get("reason") or ""))
+        elif action == "escalate":
+            alerts.escalate(db, actor, alert_id, draft_report=form.get("draft_report") == "1")
+        else:
+            raise NotFound("No such page.")
+    except (ValidationFailed, Conflict, Forbidden) as exc:
+        db.rollback()
+        if exc.audit:
+            _audit_refusal(request, request.app.state.session_factory, exc)
+        alert = alerts.get_alert(db, actor, alert_id)
+        ctx = _alert_context(db, actor, alert)
+        ctx.update({"error_exc": exc, "error_field": exc.field, "reason": form.get("reason", "")})
+        status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
+        return render(request, "maritime/alert.html", ctx, status_code=status)
+    return _redirect(f"/maritime/alerts/{alert_id}")
+
+
+# --- vessels ----------------------------------------------------------------------------------
+
+
+@router.get("/maritime/vessels/{mmsi}")
+def vessel_page(request: Request, mmsi: int, db: DB, actor: PageActor) -> Response:
+    vessel = vessels.get_vessel(db, actor, mmsi)
+    return render(
+        request,
+        "maritime/vessel.html",
+        {
+            "vessel": vessel,
+            "category": vessels.category(vessel),
+            "history": vessels.identity_history(db, actor, mmsi),
+            "alerts": alerts.list_alerts(db, actor, mmsi=mmsi, limit=100),
+        },
+    )
+
+
+# --- feeds and quarantine ---------------------------------------------------------------------
+
+
+@router.get("/maritime/quarantine")
+def quarantine_page(
+    request: Request, db: DB, actor: PageActor, reason: str = "", page: int = 1
+) -> Response:
+    chosen = reason if reason in nmea.REASONS else ""
+    per_page = 100
+    page = max(1, page)
+    rows, total = vessels.list_quarantine(
+        db, actor, reason=chosen or None, limit=per_page, offset=(page - 1) * per_page
+    )
+    return render(
+        request,
+        "maritime/quarantine.html",
+        {
+            "rows": rows,
+            "total": total,
+            "reason": chosen,
+            "reasons": nmea.REASONS,
+            "counts": vessels.quarantine_counts(db, actor),
+            "feeds": vessels.feed_status(db, actor),
+            "page": page,
+            "pages": max(1, (total + per_page - 1) // per_page),
+        },
+    )
