@@ -325,3 +325,45 @@ def test_registry_pages_map_timeline_chart_and_search_in_chromium(
     page.select_option("#f-governorate_code", "YE-SD")
     page.wait_for_selector("#f-district_id option >> nth=5", state="attached")  # htmx loaded them
     _only_own_server(page, server)
+
+
+def test_maritime_live_map_vessels_alerts_zones_and_track_in_chromium(
+    page: Any, server: str, world: World, settings: Settings, tmp_path: Path
+) -> None:
+    from rasid.maritime import service as maritime
+    from rasid.maritime import simulate
+
+    out = tmp_path / "day.nmea"
+    simulate.write(out, "red-sea-day", 20, seed=7, rate=0.25, vessels=8)
+    with world.factory.begin() as db:
+        day = maritime.ingest(db, world.actor("watch"), [out], settings.data_dir)
+    _login(page, server, "watch")
+    page.wait_for_selector("main h1")
+    page.goto(server + "/maritime/map")
+    live = page.locator("#live-map")
+    page.wait_for_function(
+        "() => document.querySelector('#live-map').dataset.vessels !== undefined"
+    )
+    assert int(live.get_attribute("data-vessels") or 0) == day.vessels
+    assert int(live.get_attribute("data-alerts") or 0) == day.alerts > 0
+    page.wait_for_function("() => Number(document.querySelector('#live-map').dataset.zones) > 5")
+    assert page.locator("#live-map path.maritime-vessel").count() == day.vessels
+    # a vessel's popup offers its track; the track is drawn from the GeoJSON API
+    page.evaluate(
+        "() => { const el = document.querySelector('#live-map');"
+        " el.maritimeLayers.vessels.getLayers()[0].openPopup(); }"
+    )
+    page.click("#live-map .maritime-track-button")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#live-map').dataset.trackFixes) >= 2"
+    )
+    assert page.locator("#live-map path.maritime-track").count() == 1
+    page.screenshot(path=str(SHOTS / "maritime-map-ar.png"))
+    # the alert page shows the evidence fixes of both craft on its map
+    page.goto(server + "/maritime/alerts?type=fast_approach")
+    page.click("#alert-table tbody tr a >> nth=0")
+    page.wait_for_function(
+        "() => Number(document.querySelector('#evidence-map').dataset.trackFixes) > 2"
+    )
+    assert page.locator("#evidence-map path.maritime-track").count() == 2
+    _only_own_server(page, server)
