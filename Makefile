@@ -30,10 +30,15 @@ src/rasid/web/static/vendor/.stamp: node_modules/.stamp scripts/copy_assets.py
 	$(BIN)/python scripts/copy_assets.py
 	touch $@
 
+# The demo also serves simulated AIS traffic on 127.0.0.1:10110 and runs the feed runner, so
+# the live map moves; both stop with the server.
 demo: setup
 	$(BIN)/rasid db upgrade
 	$(BIN)/rasid demo
 	@echo "Serving Rasid on http://$(HOST):$(PORT)/ (Ctrl+C to stop)"
+	$(BIN)/rasid maritime demo-feed --port 10110 & feed=$$!; \
+	$(BIN)/rasid maritime feeds run --as watch & runner=$$!; \
+	trap 'kill $$feed $$runner 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/rasid serve --host $(HOST) --port $(PORT)
 
 # The partner embassy's own server on PARTNER_PORT, with a peer definition for the ministry's

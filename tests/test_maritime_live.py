@@ -165,3 +165,79 @@ def test_cli_listen_tcp_json_summary(world: World, cli_env: Settings, day: list[
     summary = json.loads(result.stdout)
     assert summary["source"] == f"tcp://127.0.0.1:{server.port}"
     assert summary["received"] == 400 == summary["decoded"] + summary["quarantined"]
+
+
+def test_feeds_are_configured_run_and_report_their_status(
+    world: World, factory: sessionmaker[Session], settings: Settings, day: list[bytes]
+) -> None:
+    from rasid.core.errors import Conflict, ValidationFailed
+    from rasid.maritime.models import MaritimeFeed
+
+    server = TcpFeed(day[:300], b"", [])
+    with factory.begin() as db:
+        for bad in ("http://x:1", "tcp://:1", "tcp://host:0", "udp://host"):
+            with pytest.raises(ValidationFailed) as refused:
+                live.add_feed(db, world.actor("watch"), "bad", bad)
+            assert refused.value.field == "url"
+        live.add_feed(db, world.actor("watch"), "Aden", f"tcp://127.0.0.1:{server.port}")
+        with pytest.raises(Conflict):
+            live.add_feed(db, world.actor("watch"), "aden", "udp://:10111")
+    stop = threading.Event()
+    done = threading.Thread(
+        target=lambda: live.run_feeds(
+            factory, world.actor("watch"), settings.data_dir, stop, flush_seconds=0.1
+        ),
+        daemon=True,
+    )
+    done.start()
+    for _ in range(200):
+        with factory() as db:
+            row = db.scalar(select(MaritimeFeed))
+            if row is not None and row.received >= 300:
+                break
+        stop.wait(0.05)
+    stop.set()
+    done.join(timeout=10)
+    with factory() as db:
+        row = db.scalar(select(MaritimeFeed))
+        assert row is not None
+        assert (row.name, row.status, row.received) == ("aden", "stopped", 300)
+        assert row.decoded + row.quarantined == 300 and row.connects >= 1
+        with pytest.raises(Exception, match="TLP:GREEN"):
+            live.list_feeds(db, world.actor("observer"))
+
+
+def test_demo_feed_serves_traffic_starting_now(tmp_path: Path) -> None:
+    import time
+
+    stop = threading.Event()
+    ready = threading.Event()
+    port_holder = socket.socket()
+    port_holder.bind(("127.0.0.1", 0))
+    port = port_holder.getsockname()[1]
+    port_holder.close()
+    sent: list[int] = []
+    server = threading.Thread(
+        target=lambda: sent.append(
+            live.serve_simulation(
+                "127.0.0.1", port, stop, hours=0.2, speed=2000.0, vessels_count=4, ready=ready
+            )
+        ),
+        daemon=True,
+    )
+    server.start()
+    assert ready.wait(5)
+    with socket.create_connection(("127.0.0.1", port)) as conn:
+        conn.settimeout(5)
+        data = b""
+        while data.count(b"\n") < 20:
+            data += conn.recv(65536)
+    stop.set()
+    server.join(timeout=5)
+    decoder = nmea.Decoder(require_time=True)
+    lines = data.split(b"\n")[:20]
+    for i, line in enumerate(lines, 1):
+        decoder.feed(line, i)
+    fixes, _messages, quarantined = decoder.take()
+    assert not quarantined and fixes
+    assert all(abs((f.time or 0) - time.time()) < 600 for f in fixes)  # times start now

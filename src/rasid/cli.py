@@ -151,6 +151,7 @@ def demo(
     def body() -> None:
         with unit_of_work(None) as (db, actor):
             created = demo_data.load(db, actor)
+        created.update(_maritime_demo())
         table = Table(
             title="Rasid demo accounts (password for all: " + demo_data.DEMO_PASSWORD + ")"
         )
@@ -167,6 +168,33 @@ def demo(
         )
 
     run(body)
+
+
+def _maritime_demo() -> dict[str, int]:
+    """The watch's last 20 hours of simulated traffic (every anomaly), ingested once, and the
+    demo's live feed definition (`make demo` serves and runs it)."""
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy import func, select
+
+    from rasid.maritime import live, simulate
+    from rasid.maritime import service as maritime
+    from rasid.maritime.models import IngestRun, MaritimeFeed
+
+    cfg = settings()
+    with unit_of_work("watch") as (db, actor):
+        if db.scalar(select(func.count()).select_from(IngestRun)):
+            return {}
+        out = cfg.data_dir / "demo-ais-day.nmea"
+        start = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=21)
+        simulate.write(out, "red-sea-day", 20, seed=7, rate=0.25, vessels=12, start=start)
+        summary = maritime.ingest(db, actor, [out], cfg.data_dir)
+        if db.scalar(select(MaritimeFeed.id).where(MaritimeFeed.name == "demo-traffic")) is None:
+            live.add_feed(db, actor, "demo-traffic", f"tcp://127.0.0.1:{DEMO_AIS_PORT}")
+    return {"AIS positions": summary.positions, "maritime alerts": summary.alerts}
+
+
+DEMO_AIS_PORT = 10110
 
 
 def main() -> None:

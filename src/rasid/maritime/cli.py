@@ -230,6 +230,154 @@ def _open_udp(host: str, port: int) -> socket.socket:
         ) from exc
 
 
+feeds_app = typer.Typer(
+    help="Live feeds the server keeps connected (run them with `rasid maritime feeds run`).",
+    no_args_is_help=True,
+)
+maritime_app.add_typer(feeds_app, name="feeds")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    name: str = typer.Argument(..., help="A short name, e.g. aden-receiver."),
+    url: str = typer.Argument(..., help="tcp://HOST:PORT or udp://[HOST]:PORT"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Add a live feed (audited)."""
+    from rasid.maritime import live
+
+    def body() -> str:
+        with unit_of_work(as_user) as (db, actor):
+            return live.add_feed(db, actor, name, url).name
+
+    out_console.print(f"feed {run(body)} added", highlight=False, markup=False)
+
+
+@feeds_app.command("list")
+def feeds_list(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """The feeds and what each last reported."""
+    from rasid.maritime import live
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            return [
+                {
+                    "name": f.name,
+                    "url": f.url,
+                    "enabled": f.enabled,
+                    "status": f.status,
+                    "connects": f.connects,
+                    "received": f.received,
+                    "decoded": f.decoded,
+                    "quarantined": f.quarantined,
+                    "alerts": f.alerts,
+                    "last_line_at": f.last_line_at.isoformat() if f.last_line_at else None,
+                    "last_error": f.last_error,
+                }
+                for f in live.list_feeds(db, actor)
+            ]
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        out_console.print(
+            f"{r['name']}  {r['url']}  {r['status']}  {r['received']} lines, "
+            f"{r['quarantined']} quarantined, {r['alerts']} alerts"
+            + (f"  ({r['last_error']})" if r["last_error"] else ""),
+            highlight=False,
+            markup=False,
+        )
+
+
+@feeds_app.command("run")
+def feeds_run(
+    flush_seconds: float = typer.Option(5.0, "--flush-seconds"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Keep every enabled feed connected (reconnecting with back-off) until Ctrl+C or SIGTERM;
+    each feed's status and counts are on the page "Feeds and quarantine"."""
+    import signal
+    import threading
+
+    from rasid.core.actor import system_actor
+    from rasid.core.cli_support import session_factory
+    from rasid.identity.service import actor_for_username
+    from rasid.maritime import live
+
+    cfg = settings()
+    factory = session_factory()
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+
+    def status(text: str) -> None:
+        err_console.print(text, highlight=False, markup=False)
+
+    def body() -> list[live.FeedState]:
+        with factory() as db:
+            actor = actor_for_username(db, as_user) if as_user else system_actor()
+        return live.run_feeds(
+            factory,
+            actor,
+            cfg.data_dir,
+            stop,
+            alert_org=cfg.maritime_org,
+            flush_seconds=flush_seconds,
+            status=status,
+        )
+
+    try:
+        states = run(body)
+    except KeyboardInterrupt:
+        stop.set()
+        return
+    for state in states:
+        s = state.summary
+        out_console.print(
+            f"{state.source}: {s.received} lines, {s.decoded} decoded, {s.quarantined} "
+            f"quarantined, {s.alerts} alerts",
+            highlight=False,
+            markup=False,
+        )
+
+
+@maritime_app.command("demo-feed")
+def demo_feed(
+    port: int = typer.Option(10110, "--port", help="TCP port to serve the traffic on."),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    scenario: str = typer.Option("red-sea-day", "--scenario"),
+    hours: float = typer.Option(24.0, "--hours"),
+    speed: float = typer.Option(1.0, "--speed", help="Faster than real time by this factor."),
+    vessels: int = typer.Option(30, "--vessels"),
+) -> None:
+    """Serve simulated traffic starting now over TCP in real time (the demo's live feed)."""
+    import signal
+    import threading
+
+    from rasid.maritime import live, simulate
+
+    if scenario not in simulate.SCENARIOS:
+        fail(_("--scenario must be one of: %(names)s") % {"names": ", ".join(simulate.SCENARIOS)})
+    if speed <= 0:
+        fail(_("--speed must be above 0"))
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    err_console.print(f"serving simulated AIS on tcp://{host}:{port}", highlight=False)
+    try:
+        sent = live.serve_simulation(
+            host, port, stop, scenario=scenario, hours=hours, speed=speed, vessels_count=vessels
+        )
+    except OSError as exc:
+        fail(f"cannot serve on {host}:{port} ({exc})")
+    except KeyboardInterrupt:
+        return
+    out_console.print(f"{sent} lines sent", highlight=False, markup=False)
+
+
 @maritime_app.command("simulate")
 def simulate_command(
     scenario: str = typer.Option(

@@ -29,11 +29,16 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from rasid.audit import service as audit
 from rasid.core.actor import Actor
-from rasid.maritime import nmea, service
+from rasid.core.db import utcnow
+from rasid.core.errors import Conflict, Forbidden, ValidationFailed
+from rasid.maritime import nmea, service, simulate, vessels
 from rasid.maritime.detectors import Engine
+from rasid.maritime.models import MaritimeFeed
 
 FLUSH_SECONDS = 5.0
 FLUSH_LINES = 5_000
@@ -282,3 +287,198 @@ def run(
         thread.join(timeout=5)
         feed.flush(final=True)
     return feed.state
+
+
+# --- feeds kept by the server's feed runner ------------------------------------------------------
+
+
+def parse_url(url: str) -> tuple[str, str, int]:
+    """``tcp://host:port`` or ``udp://[host]:port`` → (scheme, host, port)."""
+    scheme, sep, rest = url.strip().partition("://")
+    host, colon, port = rest.rpartition(":")
+    if (
+        not sep
+        or scheme not in ("tcp", "udp")
+        or not colon
+        or not port.isdigit()
+        or not 0 < int(port) < 65536
+        or (scheme == "tcp" and not host)
+    ):
+        raise ValidationFailed(
+            "A feed is tcp://HOST:PORT or udp://[HOST]:PORT, not %(url)s.", field="url", url=url
+        )
+    return scheme, host or "0.0.0.0", int(port)  # noqa: S104 - UDP on every interface
+
+
+def add_feed(db: Session, actor: Actor, name: str, url: str) -> MaritimeFeed:
+    if not actor.can("administer") and not actor.can("write"):
+        raise Forbidden("Your roles do not allow this action (%(permission)s).", permission="write")
+    clean = name.strip().lower()
+    if not clean or len(clean) > 60:
+        raise ValidationFailed("A feed needs a name of 1 to 60 characters.", field="name")
+    parse_url(url)
+    if db.scalar(select(MaritimeFeed.id).where(MaritimeFeed.name == clean)) is not None:
+        raise Conflict("A feed named %(name)s exists already.", field="name", name=clean)
+    feed = MaritimeFeed(name=clean, url=url.strip(), enabled=True, status="stopped")
+    db.add(feed)
+    db.flush()
+    audit.record_change(
+        db, actor, "create", "maritime_feed", feed.id, None, {"name": clean, "url": feed.url}
+    )
+    return feed
+
+
+def list_feeds(db: Session, actor: Actor) -> list[MaritimeFeed]:
+    vessels.require_picture(actor)
+    return list(db.scalars(select(MaritimeFeed).order_by(MaritimeFeed.name)))
+
+
+def _report(factory: sessionmaker[Session], feed_id: int, feed: Feed, status: str) -> None:
+    s = feed.state.summary
+    with factory.begin() as db:
+        db.execute(
+            update(MaritimeFeed)
+            .where(MaritimeFeed.id == feed_id)
+            .values(
+                status=status,
+                connects=feed.state.connects,
+                received=s.received,
+                decoded=s.decoded,
+                quarantined=s.quarantined,
+                alerts=s.alerts,
+                last_line_at=feed.state.last_line_at,
+                last_error=feed.state.last_error[:300],
+                updated_at=utcnow(),
+            )
+        )
+
+
+def run_feeds(
+    factory: sessionmaker[Session],
+    actor: Actor,
+    data_dir: Path,
+    stop: threading.Event,
+    *,
+    alert_org: str = "",
+    flush_seconds: float = FLUSH_SECONDS,
+    status: StatusFn | None = None,
+) -> list[FeedState]:
+    """Keep every enabled feed connected until ``stop``; each batch updates its row."""
+    with factory() as db:
+        rows = [
+            (f.id, f.name, f.url)
+            for f in db.scalars(select(MaritimeFeed).where(MaritimeFeed.enabled))
+        ]
+    if not rows:
+        raise ValidationFailed(
+            "No feed is configured: add one with `rasid maritime feeds add NAME URL`.",
+            field="feeds",
+        )
+    states: list[FeedState] = []
+    threads: list[threading.Thread] = []
+    for feed_id, name, url in rows:
+        scheme, host, port = parse_url(url)
+        feed = Feed(factory, actor, data_dir, url, alert_org=alert_org)
+        states.append(feed.state)
+
+        def reader(
+            ev: threading.Event,
+            feed: Feed = feed,
+            host: str = host,
+            port: int = port,
+            scheme: str = scheme,
+        ) -> None:
+            if scheme == "tcp":
+                read_tcp(feed, host, port, ev, status=status)
+            else:
+                read_udp(feed, open_udp(host, port), ev)
+
+        def body(
+            feed: Feed = feed,
+            feed_id: int = feed_id,
+            reader: Callable[[threading.Event], None] = reader,
+        ) -> None:
+            _report(factory, feed_id, feed, "running")
+            try:
+                run(
+                    feed,
+                    reader,
+                    stop,
+                    flush_seconds=flush_seconds,
+                    on_batch=lambda _s: _report(factory, feed_id, feed, "running"),
+                )
+            finally:
+                _report(factory, feed_id, feed, "stopped")
+
+        thread = threading.Thread(target=body, name=f"feed-{name}", daemon=True)
+        thread.start()
+        threads.append(thread)
+    for thread in threads:
+        thread.join()
+    return states
+
+
+# --- the demo's live traffic -------------------------------------------------------------------
+
+
+def serve_simulation(
+    host: str,
+    port: int,
+    stop: threading.Event,
+    *,
+    scenario: str = "red-sea-day",
+    hours: float = 24.0,
+    speed: float = 1.0,
+    vessels_count: int = 30,
+    seed: int = 1,
+    rate: float = 1.0,
+    ready: threading.Event | None = None,
+) -> int:
+    """An AIS server for the demo: simulated traffic starting now, sent in real time
+    (``speed`` × faster) to every client connected; returns the lines sent."""
+    sim = simulate.build(scenario, hours, seed=seed, vessels=vessels_count, start=datetime.now(UTC))
+    server = socket.create_server((host, port), reuse_port=False)
+    server.settimeout(0.2)
+    clients: list[socket.socket] = []
+    lock = threading.Lock()
+
+    def accept() -> None:
+        while not stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            with lock:
+                clients.append(conn)
+
+    acceptor = threading.Thread(target=accept, daemon=True)
+    acceptor.start()
+    if ready is not None:
+        ready.set()
+    began = time.monotonic()
+    sent = 0
+    try:
+        for t, line in simulate.timed_lines(sim, rate):
+            wait = t / speed - (time.monotonic() - began)
+            if wait > 0 and stop.wait(wait):
+                break
+            if stop.is_set():
+                break
+            data = line.encode("ascii") + b"\n"
+            with lock:
+                for conn in list(clients):
+                    try:
+                        conn.sendall(data)
+                    except OSError:
+                        clients.remove(conn)
+                        conn.close()
+            sent += 1
+    finally:
+        stop.set()
+        server.close()
+        with lock:
+            for conn in clients:
+                conn.close()
+    return sent

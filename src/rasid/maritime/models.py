@@ -11,6 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     CheckConstraint,
     Float,
     ForeignKey,
@@ -167,3 +168,24 @@ class MaritimeAlert(Protected, Base):
         ForeignKey("maritime_ingest_run.id", ondelete="SET NULL"), nullable=True
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MaritimeFeed(Base):
+    """A live AIS feed the server's feed runner keeps connected (``rasid maritime feeds``),
+    and what it last reported."""
+
+    __tablename__ = "maritime_feed"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(60), unique=True)
+    url: Mapped[str] = mapped_column(String(200))  # tcp://host:port or udp://[host]:port
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    status: Mapped[str] = mapped_column(String(20), default="stopped")
+    connects: Mapped[int] = mapped_column(Integer, default=0)
+    received: Mapped[int] = mapped_column(BigInteger, default=0)
+    decoded: Mapped[int] = mapped_column(BigInteger, default=0)
+    quarantined: Mapped[int] = mapped_column(BigInteger, default=0)
+    alerts: Mapped[int] = mapped_column(Integer, default=0)
+    last_line_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    last_error: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

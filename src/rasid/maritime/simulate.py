@@ -591,11 +591,17 @@ def _static_lines(v: Vessel, t: float, seq: int, channel: str) -> list[str]:
 def lines(sim: Simulation, rate: float = 1.0) -> Iterator[str]:
     """Every NMEA line of the simulation, in time order (streaming: one report per vessel
     in memory)."""
+    for _t, line in timed_lines(sim, rate):
+        yield line
+
+
+def timed_lines(sim: Simulation, rate: float = 1.0) -> Iterator[tuple[float, str]]:
+    """(seconds since the start, line) of every line, in time order."""
     if not 0 < rate <= 1:
         raise ValueError("rate must be in (0, 1]")
     streams = [_vessel_lines(sim, v, rate, i) for i, v in enumerate(sim.vessels)]
-    for _t, _i, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
-        yield line
+    for t, _i, line in heapq.merge(*streams, key=lambda item: (item[0], item[1])):
+        yield t, line
 
 
 def write(

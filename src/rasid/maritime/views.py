@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from rasid.core import i18n
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from rasid.maritime import alerts, nmea, vessels
+from rasid.maritime import alerts, live, nmea, vessels
 from rasid.maritime.events import ALERT_TYPES
 from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
 from rasid.maritime.zones import Zones
@@ -87,6 +87,9 @@ _env.globals["severity_label"] = _labeller(SEVERITY_LABELS)
 _env.globals["vessel_category_label"] = _labeller(CATEGORY_LABELS)
 _env.globals["vessel_state_label"] = _labeller(VESSEL_STATE_LABELS)
 _env.globals["identity_field_label"] = _labeller(FIELD_LABELS)
+_env.globals["feed_status_label"] = _labeller(
+    {"running": i18n.N_("Running"), "stopped": i18n.N_("Stopped")}
+)
 
 
 def _redirect(location: str) -> RedirectResponse:
@@ -317,6 +320,7 @@ def quarantine_page(
             "reasons": nmea.REASONS,
             "counts": vessels.quarantine_counts(db, actor),
             "feeds": vessels.feed_status(db, actor),
+            "configured": live.list_feeds(db, actor),
             "page": page,
             "pages": max(1, (total + per_page - 1) // per_page),
         },
