@@ -206,3 +206,50 @@ def test_ingest_without_any_organisation_counts_alerts_it_cannot_store(
     summary = json.loads(result.stdout)
     assert summary["alerts"] == 0 and summary["alerts_not_stored"] >= 1
     assert "not stored" in result.stderr or "لم تُحفظ" in result.stderr
+
+
+def test_decoded_csv_in_the_noaa_and_dma_layouts(
+    world: object, cli_env: Settings, factory: sessionmaker[Session]
+) -> None:
+    data = Path(__file__).parent / "data" / "ais"
+    runner = CliRunner()
+    noaa = runner.invoke(
+        app,
+        ["maritime", "ingest", str(data / "noaa-sample.csv"), "--json-summary", "--as", "watch"],
+    )
+    assert noaa.exit_code == 0, noaa.stderr
+    s = json.loads(noaa.stdout)
+    assert (s["received"], s["decoded"], s["quarantined"], s["pending"]) == (7, 4, 3, 0)
+    assert s["quarantine_reasons"] == {"impossible_value": 1, "malformed": 2}
+    assert (s["positions"], s["vessels"]) == (4, 2)
+    dma = runner.invoke(
+        app,
+        ["maritime", "ingest", str(data / "dma-sample.csv"), "--json-summary", "--as", "watch"],
+    )
+    s = json.loads(dma.stdout)
+    assert (s["received"], s["decoded"], s["quarantined"]) == (5, 3, 2)
+    assert s["quarantine_reasons"] == {"malformed": 1, "unsupported_type": 1}
+    with factory() as db:
+        tug = db.scalar(select(Vessel).where(Vessel.mmsi == 367596940))
+        tanker = db.scalar(select(Vessel).where(Vessel.mmsi == 219000431))
+        yacht = db.scalar(select(Vessel).where(Vessel.mmsi == 338127456))
+        assert tug is not None and tanker is not None and yacht is not None
+        assert (tug.name, tug.call_sign, tug.imo, tug.ship_type) == (
+            "ENDURANCE",
+            "WDH5826",
+            9229221,
+            31,
+        )
+        assert (tanker.name, tanker.ship_type, tanker.destination) == (
+            "ARCTIC SUNRISE",
+            80,
+            "COPENHAGEN",
+        )
+        assert (yacht.name, yacht.ais_class, yacht.ship_type) == ("SEA FOX", "B", 37)
+        reasons = {
+            (q.line_no, q.reason): q.detail
+            for q in db.scalars(select(Quarantine).where(Quarantine.source.like("%noaa%")))
+        }
+        assert "LAT 95.0" in reasons[(6, "impossible_value")]
+        assert "BaseDateTime" in reasons[(7, "malformed")]
+        assert "columns" in reasons[(8, "malformed")]

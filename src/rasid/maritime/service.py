@@ -33,7 +33,7 @@ from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, ValidationFailed
 from rasid.identity.models import Organisation
-from rasid.maritime import alerts, nmea
+from rasid.maritime import alerts, csvin, nmea
 from rasid.maritime.detectors import Engine
 from rasid.maritime.events import AlertEvent
 from rasid.maritime.mid import flag_of, mmsi_kind
@@ -84,6 +84,18 @@ def open_lines(path: Path) -> tuple[IO[bytes], IO[bytes]]:
         return stream, raw
     raw.seek(0)
     return raw, raw
+
+
+def decoder_for(path: Path) -> nmea.Decoder | csvin.CsvDecoder:
+    """NMEA, or decoded CSV in the NOAA or DMA layout (read from the first line)."""
+    lines, underlying = open_lines(path)
+    try:
+        with lines:
+            first = lines.readline(65536)
+    finally:
+        underlying.close()
+    layout = csvin.sniff(first)
+    return nmea.Decoder(require_time=True) if layout is None else csvin.CsvDecoder(layout)
 
 
 def _split_lines(stream: IO[bytes], digest: Any) -> Iterator[bytes]:
@@ -202,7 +214,7 @@ class Ingest:
         writer = PartitionWriter(self.data_dir)
         self.writers.append((writer, run))
         digest = hashlib.sha256()
-        decoder = nmea.Decoder(require_time=True)
+        decoder = decoder_for(path)
         lines, underlying = open_lines(path)
         last_pos = 0
         try:
@@ -280,7 +292,11 @@ class Ingest:
         s.positions += run.positions
 
     def _drain(
-        self, decoder: nmea.Decoder, writer: PartitionWriter, run: IngestRun, source: str
+        self,
+        decoder: nmea.Decoder | csvin.CsvDecoder,
+        writer: PartitionWriter,
+        run: IngestRun,
+        source: str,
     ) -> None:
         fixes, messages, quarantined = decoder.take()
         if fixes:

@@ -540,8 +540,8 @@ def create_entities(
     """Create many records as :func:`create_entity` would one by one, in a few statements.
 
     The same checks (marking, names, identifiers, fields), grants, search terms, first
-    versions and audit entries; the entities with their names and identifiers are inserted
-    in one flush, the rest with one insert per table. All or nothing: the first bad item
+    versions and audit entries, with one insert per table. The returned entities are not in
+    the session (their ``id`` is set; ``db.get`` loads them). All or nothing: the first bad item
     raises its error and nothing is written (the caller rolls back). An identifier that is
     already on a visible record, or twice in the batch, is refused as it would be on its own.
     For bulk jobs (imports, federation pulls).
@@ -580,8 +580,7 @@ def create_entities(
         _set_names_and_identifiers(db, entity, name_rows, ident_rows)
         prepared.append((entity, grants, warnings))
     _identifiers_clash(db, actor, wanted)
-    db.add_all([entity for entity, _, _ in prepared])
-    db.flush()
+    _insert_entities(db, [entity for entity, _, _ in prepared])
     grant_rows: list[dict[str, Any]] = []
     term_rows: list[dict[str, Any]] = []
     version_rows: list[dict[str, Any]] = []
@@ -597,6 +596,41 @@ def create_entities(
             audit.record_change(db, actor, "create", "registry_entity", entity.id, None, snap)
         _bulk_insert(db, grant_rows, term_rows, version_rows)
     return [(entity, warnings) for entity, _, warnings in prepared]
+
+
+def _insert_entities(db: Session, entities: list[Entity]) -> None:
+    """Insert checked, not yet added entities with their names and identifiers: core inserts
+    (one per table, ids returned in order) instead of the unit of work. The objects stay
+    outside the session, with their ``id`` set; read them back with ``db.get``."""
+    now = utcnow()
+    columns = [c for c in Entity.__table__.columns if c.key != "id"]
+    rows: list[dict[str, Any]] = []
+    for entity in entities:
+        entity.created_at = entity.updated_at = now
+        row: dict[str, Any] = {}
+        for column in columns:
+            value = getattr(entity, column.key)
+            if value is None and column.default is not None and column.default.is_scalar:
+                value = column.default.arg
+            row[column.key] = value
+        rows.append(row)
+    ids = db.scalars(insert(Entity).returning(Entity.id, sort_by_parameter_order=True), rows).all()
+    names_rows: list[dict[str, Any]] = []
+    ident_rows: list[dict[str, Any]] = []
+    for entity, entity_id in zip(entities, ids, strict=True):
+        entity.id = entity_id
+        names_rows += [
+            {"entity_id": entity_id, "name": n.name, "script": n.script, "name_type": n.name_type}
+            for n in entity.names
+        ]
+        ident_rows += [
+            {"entity_id": entity_id, "kind": i.kind, "value": i.value, "normalised": i.normalised}
+            for i in entity.identifiers
+        ]
+    if names_rows:
+        db.execute(insert(EntityName), names_rows)
+    if ident_rows:
+        db.execute(insert(EntityIdentifier), ident_rows)
 
 
 def _identifiers_clash(db: Session, actor: Actor, wanted: dict[tuple[str, str], str]) -> None:
