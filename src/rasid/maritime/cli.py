@@ -378,6 +378,91 @@ def demo_feed(
     out_console.print(f"{sent} lines sent", highlight=False, markup=False)
 
 
+advisory_app = typer.Typer(
+    help="Navigation security advisories (UKMTO/JMIC manner) drafted from incidents.",
+    no_args_is_help=True,
+)
+maritime_app.add_typer(advisory_app, name="advisory")
+
+
+@advisory_app.command("draft")
+def advisory_draft(
+    incident_id: int = typer.Argument(..., help="The registry incident it reports."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Draft an advisory from an incident; prints its id and the English text."""
+    from rasid.maritime import advisories
+
+    def body() -> tuple[int, str]:
+        with unit_of_work(as_user) as (db, actor):
+            a = advisories.draft_from_incident(db, actor, incident_id)
+            return a.id, advisories.as_text(a, "en")
+
+    advisory_id, text = run(body)
+    out_console.print(f"advisory {advisory_id} drafted", highlight=False, markup=False)
+    typer.echo(text)
+
+
+@advisory_app.command("issue")
+def advisory_issue(
+    advisory_id: int = typer.Argument(...),
+    marking: str = typer.Option("TLP:CLEAR", "--marking", help="TLP:CLEAR or TLP:GREEN."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Issue a draft advisory (it can no longer change)."""
+    from rasid.maritime import advisories
+
+    def body() -> str:
+        with unit_of_work(as_user) as (db, actor):
+            return advisories.issue(db, actor, advisory_id, marking).ref
+
+    out_console.print(f"{run(body)} issued", highlight=False, markup=False)
+
+
+@advisory_app.command("export")
+def advisory_export(
+    advisory_id: int = typer.Argument(...),
+    lang: str = typer.Option("en", "--lang", help="ar or en."),
+    fmt: str = typer.Option("text", "--format", help="text or pdf."),
+    out: Path | None = typer.Option(None, "--out", help="Write here (needed for PDF)."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Print an advisory as text, or write it as PDF, in Arabic or English."""
+    from rasid.maritime import advisories
+
+    if lang not in ("ar", "en"):
+        fail(_("--lang must be ar or en"))
+    if fmt not in ("text", "pdf"):
+        fail(_("--format must be text or pdf"))
+    if fmt == "pdf" and out is None:
+        fail(_("--format pdf needs --out FILE"))
+    fonts = (Path(__file__).resolve().parent.parent / "web/static/vendor/fonts/files").as_uri()
+
+    def body() -> bytes:
+        from rasid.audit import service as audit
+
+        with unit_of_work(as_user) as (db, actor):
+            a = advisories.get_advisory(db, actor, advisory_id)
+            audit.record(
+                db,
+                actor,
+                "export",
+                object_type="maritime_advisory",
+                object_id=a.id,
+                detail={"format": fmt, "lang": lang},
+            )
+            if fmt == "pdf":
+                return advisories.as_pdf(a, lang, fonts)
+            return advisories.as_text(a, lang).encode("utf-8")
+
+    data = run(body)
+    if out is not None:
+        out.write_bytes(data)
+        out_console.print(f"{out} written ({len(data)} bytes)", highlight=False, markup=False)
+    else:
+        typer.echo(data.decode("utf-8"), nl=False)
+
+
 @maritime_app.command("simulate")
 def simulate_command(
     scenario: str = typer.Option(

@@ -189,3 +189,41 @@ class MaritimeFeed(Base):
     last_line_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
     last_error: Mapped[str] = mapped_column(String(300), default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+ADVISORY_STATUSES: tuple[str, ...] = ("draft", "issued")
+
+
+class MaritimeAdvisory(Protected, Base):
+    """A navigation security advisory in the UKMTO/JMIC manner, drafted from an incident:
+    position as distance and bearing from a named port, what happened, advice to mariners,
+    in Arabic and English; no vessel named. Drafts stay in the owner organisation."""
+
+    __tablename__ = "maritime_advisory"
+    __access_type__ = "maritime_advisory"
+    __table_args__ = (
+        CheckConstraint("status IN ('draft', 'issued')", name="status"),
+        UniqueConstraint("ref"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(8), default="draft")
+    incident_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    event_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    port_id: Mapped[str] = mapped_column(String(60))
+    distance_nm: Mapped[float] = mapped_column(Float)
+    bearing_deg: Mapped[float] = mapped_column(Float)  # from the port to the position
+    title_ar: Mapped[str] = mapped_column(String(300), default="")
+    title_en: Mapped[str] = mapped_column(String(300), default="")
+    what_ar: Mapped[str] = mapped_column(Text, default="")
+    what_en: Mapped[str] = mapped_column(Text, default="")
+    advice_ar: Mapped[str] = mapped_column(Text, default="")
+    advice_en: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    issued_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)

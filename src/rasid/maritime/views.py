@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 
 from rasid.core import i18n
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from rasid.maritime import alerts, live, nmea, vessels
+from rasid.maritime import advisories, alerts, live, nmea, vessels
 from rasid.maritime.events import ALERT_TYPES
 from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
 from rasid.maritime.zones import Zones
@@ -87,6 +87,9 @@ _env.globals["severity_label"] = _labeller(SEVERITY_LABELS)
 _env.globals["vessel_category_label"] = _labeller(CATEGORY_LABELS)
 _env.globals["vessel_state_label"] = _labeller(VESSEL_STATE_LABELS)
 _env.globals["identity_field_label"] = _labeller(FIELD_LABELS)
+_env.globals["advisory_status_label"] = _labeller(
+    {"draft": i18n.N_("Draft"), "issued": i18n.N_("Issued")}
+)
 _env.globals["feed_status_label"] = _labeller(
     {"running": i18n.N_("Running"), "stopped": i18n.N_("Stopped")}
 )
@@ -324,4 +327,137 @@ def quarantine_page(
             "page": page,
             "pages": max(1, (total + per_page - 1) // per_page),
         },
+    )
+
+
+# --- navigation security advisories -----------------------------------------------------------
+
+
+def _fonts_url(request: Request) -> str:
+    from pathlib import Path
+
+    return (
+        Path(__file__).resolve().parent.parent / "web" / "static" / "vendor" / "fonts" / "files"
+    ).as_uri()
+
+
+@router.get("/maritime/advisories")
+def advisories_page(request: Request, db: DB, actor: PageActor) -> Response:
+    return render(
+        request,
+        "maritime/advisories.html",
+        {
+            "advisories": advisories.list_advisories(db, actor),
+            "can_write": actor.can("write"),
+        },
+    )
+
+
+@router.post("/maritime/advisories")
+async def advisory_draft(request: Request, db: DB, actor: PageActor) -> Response:
+    form = await request.form()
+    raw = str(form.get("incident_id") or "").strip().lstrip("#")
+    try:
+        if not raw.isdigit():
+            raise ValidationFailed(
+                "%(value)s is not a whole number.", field="incident_id", value=raw
+            )
+        advisory = advisories.draft_from_incident(db, actor, int(raw))
+    except (ValidationFailed, Forbidden, NotFound) as exc:
+        db.rollback()
+        return render(
+            request,
+            "maritime/advisories.html",
+            {
+                "advisories": advisories.list_advisories(db, actor),
+                "can_write": actor.can("write"),
+                "error_exc": exc,
+                "error_field": "incident_id",
+                "incident_id": raw,
+            },
+            status_code=404 if isinstance(exc, NotFound) else 422,
+        )
+    return _redirect(f"/maritime/advisories/{advisory.id}")
+
+
+def _advisory_context(db: DB, actor: Any, advisory: Any) -> dict[str, Any]:
+    return {
+        "advisory": advisory,
+        "position": advisories.position_of(advisory),
+        "text_ar": advisories.as_text(advisory, "ar"),
+        "text_en": advisories.as_text(advisory, "en"),
+        "can_write": actor.can("write")
+        and actor.org_id == advisory.owner_org_id
+        and advisory.status == "draft",
+        "markings": advisories.ADVISORY_MARKINGS,
+    }
+
+
+@router.get("/maritime/advisories/{advisory_id}")
+def advisory_page(request: Request, advisory_id: int, db: DB, actor: PageActor) -> Response:
+    advisory = advisories.get_advisory(db, actor, advisory_id)
+    return render(request, "maritime/advisory.html", _advisory_context(db, actor, advisory))
+
+
+@router.post("/maritime/advisories/{advisory_id}/{action}")
+async def advisory_action(
+    request: Request, advisory_id: int, action: str, db: DB, actor: PageActor
+) -> Response:
+    form = await request.form()
+    try:
+        if action == "edit":
+            advisories.update(
+                db,
+                actor,
+                advisory_id,
+                {k: str(form.get(k) or "") for k in advisories.TEXT_FIELDS if k in form},
+            )
+        elif action == "issue":
+            advisories.issue(db, actor, advisory_id, str(form.get("marking") or "TLP:CLEAR"))
+        else:
+            raise NotFound("No such page.")
+    except (ValidationFailed, Conflict, Forbidden) as exc:
+        db.rollback()
+        advisory = advisories.get_advisory(db, actor, advisory_id)
+        ctx = _advisory_context(db, actor, advisory)
+        ctx.update({"error_exc": exc, "error_field": exc.field})
+        status = 409 if isinstance(exc, Conflict) else 403 if isinstance(exc, Forbidden) else 422
+        return render(request, "maritime/advisory.html", ctx, status_code=status)
+    return _redirect(f"/maritime/advisories/{advisory_id}")
+
+
+@router.get("/maritime/advisories/{advisory_id}/export")
+def advisory_export(
+    request: Request,
+    advisory_id: int,
+    db: DB,
+    actor: PageActor,
+    format: str = "txt",
+    lang: str = "en",
+) -> Response:
+    advisory = advisories.get_advisory(db, actor, advisory_id)
+    language = "ar" if lang == "ar" else "en"
+    name = f"{advisory.ref}-{language}"
+    audit_detail = {"format": format, "lang": language}
+    from rasid.audit import service as audit
+
+    audit.record(
+        db,
+        actor,
+        "export",
+        object_type="maritime_advisory",
+        object_id=advisory.id,
+        detail=audit_detail,
+    )
+    if format == "pdf":
+        pdf = advisories.as_pdf(advisory, language, _fonts_url(request))
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{name}.pdf"'},
+        )
+    return Response(
+        advisories.as_text(advisory, language),
+        media_type="text/plain; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}.txt"'},
     )

@@ -236,6 +236,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/maritime/map", i18n.N_("Live map"), "read", "map"),
             NavItem("/maritime/alerts", i18n.N_("Maritime alerts"), "read", "alert"),
             NavItem("/maritime/quarantine", i18n.N_("Feeds and quarantine"), "read", "feed"),
+            NavItem("/maritime/advisories", i18n.N_("Advisories"), "read", "advisory"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
