@@ -5,6 +5,7 @@ Skips with a notice when Chromium is missing, unless RASID_REQUIRE_BROWSER=1 (CI
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -366,4 +367,15 @@ def test_maritime_live_map_vessels_alerts_zones_and_track_in_chromium(
         "() => Number(document.querySelector('#evidence-map').dataset.trackFixes) > 2"
     )
     assert page.locator("#evidence-map path.maritime-track").count() == 2
+    # a zone drawn on the map with three clicks, then saved
+    page.goto(server + "/maritime/zones")
+    page.wait_for_selector("#zones-map.leaflet-container")
+    for x, y in ((300, 150), (420, 160), (380, 260)):
+        page.locator("#zones-map").click(position={"x": x, "y": y})
+    assert page.get_attribute("#zones-map", "data-drawn-points") == "3"
+    assert len(json.loads(page.input_value("#f-drawn"))) == 3
+    page.fill("#f-zone_id", "drawn-box")
+    page.fill("#f-name_en", "Drawn box")
+    page.click("#zone-save")
+    page.wait_for_selector('#user-zones tr[data-id="drawn-box"]')
     _only_own_server(page, server)

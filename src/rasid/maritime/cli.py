@@ -463,6 +463,62 @@ def advisory_export(
         typer.echo(data.decode("utf-8"), nl=False)
 
 
+zones_app = typer.Typer(help="Zones users add beside the shipped ones.", no_args_is_help=True)
+maritime_app.add_typer(zones_app, name="zones")
+
+
+@zones_app.command("import")
+def zones_import(
+    path: Path = typer.Argument(..., help="A GeoJSON FeatureCollection or Feature."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Add the zones of a GeoJSON file (all or none; errors name the feature and field)."""
+    from rasid.core.jsonfile import read_json
+    from rasid.maritime import userzones
+
+    def body() -> list[str]:
+        obj = read_json(path)
+        with unit_of_work(as_user) as (db, actor):
+            return [z.zone_id for z in userzones.import_geojson(db, actor, obj)]
+
+    ids = run(body)
+    out_console.print(f"{len(ids)} zones added: {', '.join(ids)}", highlight=False, markup=False)
+
+
+@zones_app.command("list")
+def zones_list(
+    as_json: bool = typer.Option(False, "--json"), as_user: str | None = AS_OPTION
+) -> None:
+    """The shipped zones and the users' zones."""
+    from rasid.maritime import userzones
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            mine = {z.zone_id for z in userzones.list_zones(db, actor)}
+            return [
+                {
+                    "id": z.id,
+                    "name_en": z.name_en,
+                    "name_ar": z.name_ar,
+                    "kind": z.kind,
+                    "watched": z.watched,
+                    "added": z.id in mine,
+                }
+                for z in userzones.zones_for(db).zones
+            ]
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        out_console.print(
+            f"{r['id']}  {r['kind']}  {r['name_en']}" + ("  (added)" if r["added"] else ""),
+            highlight=False,
+            markup=False,
+        )
+
+
 @maritime_app.command("simulate")
 def simulate_command(
     scenario: str = typer.Option(

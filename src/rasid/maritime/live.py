@@ -36,7 +36,7 @@ from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Conflict, Forbidden, ValidationFailed
-from rasid.maritime import nmea, service, simulate, vessels
+from rasid.maritime import nmea, service, simulate, userzones, vessels
 from rasid.maritime.detectors import Engine
 from rasid.maritime.models import MaritimeFeed
 
@@ -105,7 +105,8 @@ class Feed:
         self.alert_org = alert_org
         self.clock = clock
         self.decoder = nmea.Decoder(require_time=True)
-        self.engine = Engine()
+        with factory() as db:
+            self.engine = Engine(zones=userzones.zones_for(db))
         self._lines: deque[tuple[bytes, float]] = deque()
         self._overflow: deque[bytes] = deque()
         self._lock = threading.Lock()

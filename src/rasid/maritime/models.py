@@ -227,3 +227,23 @@ class MaritimeAdvisory(Protected, Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     issued_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+
+
+class MaritimeZone(Base):
+    """A zone a user added (GeoJSON import or drawn on the map), beside the shipped ones.
+
+    Stored as its GeoJSON Feature; the detectors of every later ingest and feed batch watch
+    it. Part of the traffic picture (read like it); changed by its organisation only."""
+
+    __tablename__ = "maritime_zone"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    zone_id: Mapped[str] = mapped_column(String(60), unique=True)
+    name_en: Mapped[str] = mapped_column(String(200))
+    name_ar: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(20), default="user")
+    watched: Mapped[bool] = mapped_column(Boolean, default=True)
+    feature: Mapped[str] = mapped_column(Text)  # the GeoJSON Feature as imported (JSON)
+    owner_org_id: Mapped[int] = mapped_column(ForeignKey("organisation.id"), index=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -33,7 +33,7 @@ from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Forbidden, ValidationFailed
 from rasid.identity.models import Organisation
-from rasid.maritime import alerts, csvin, nmea
+from rasid.maritime import alerts, csvin, nmea, userzones
 from rasid.maritime.detectors import Engine
 from rasid.maritime.events import AlertEvent
 from rasid.maritime.mid import flag_of, mmsi_kind
@@ -198,7 +198,7 @@ class Ingest:
         self.vessels: dict[int, _VesselState] = {}
         self.writers: list[tuple[PartitionWriter, IngestRun]] = []
         self.runs: list[IngestRun] = []
-        self.engine = engine if engine is not None else Engine()
+        self.engine = engine if engine is not None else Engine(zones=userzones.zones_for(db))
         self.events: list[AlertEvent] = []
 
     # -- per file

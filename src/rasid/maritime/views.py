@@ -13,13 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.datastructures import UploadFile as StarletteUpload
 
 from rasid.core import i18n
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
-from rasid.maritime import advisories, alerts, live, nmea, vessels
+from rasid.maritime import advisories, alerts, live, nmea, userzones, vessels
 from rasid.maritime.events import ALERT_TYPES
 from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
-from rasid.maritime.zones import Zones
 from rasid.web.deps import DB, PageActor, _audit_refusal
 from rasid.web.templating import environment, render
 
@@ -186,9 +186,9 @@ def picture_geojson(db: DB, actor: PageActor) -> JSONResponse:
 
 
 @router.get("/maritime/zones.geojson")
-def zones_geojson(actor: PageActor) -> JSONResponse:
+def zones_geojson(db: DB, actor: PageActor) -> JSONResponse:
     vessels.require_picture(actor)
-    return JSONResponse(Zones.load_default().as_geojson(), media_type="application/geo+json")
+    return JSONResponse(userzones.zones_for(db).as_geojson(), media_type="application/geo+json")
 
 
 # --- alerts -----------------------------------------------------------------------------------
@@ -461,3 +461,64 @@ def advisory_export(
         media_type="text/plain; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="{name}.txt"'},
     )
+
+
+# --- users' zones -----------------------------------------------------------------------------
+
+
+@router.get("/maritime/zones")
+def zones_page(request: Request, db: DB, actor: PageActor) -> Response:
+    return render(
+        request,
+        "maritime/zones.html",
+        {"zones": userzones.list_zones(db, actor), "can_write": actor.can("write"), "form": {}},
+    )
+
+
+@router.post("/maritime/zones")
+async def zones_add(request: Request, db: DB, actor: PageActor) -> Response:
+    form = await request.form()
+    values = {k: str(form.get(k) or "") for k in ("zone_id", "name_en", "name_ar", "drawn")}
+    upload = form.get("file")
+    try:
+        if isinstance(upload, StarletteUpload) and upload.filename:
+            raw = await upload.read()
+            try:
+                obj = json.loads(raw.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise ValidationFailed(
+                    "%(file)s is not a GeoJSON file (%(reason)s).",
+                    field="file",
+                    file=upload.filename,
+                    reason=str(exc)[:120],
+                ) from exc
+        else:
+            try:
+                ring = json.loads(values["drawn"] or "[]")
+            except json.JSONDecodeError:
+                ring = []
+            obj = userzones.drawn_feature(
+                values["zone_id"], values["name_en"], values["name_ar"], ring
+            )
+        userzones.import_geojson(db, actor, obj)
+    except (ValidationFailed, Forbidden) as exc:
+        db.rollback()
+        return render(
+            request,
+            "maritime/zones.html",
+            {
+                "zones": userzones.list_zones(db, actor),
+                "can_write": actor.can("write"),
+                "form": values,
+                "error_exc": exc,
+                "error_field": exc.field,
+            },
+            status_code=403 if isinstance(exc, Forbidden) else 422,
+        )
+    return _redirect("/maritime/zones")
+
+
+@router.post("/maritime/zones/{zone_id}/delete")
+def zones_delete(request: Request, zone_id: str, db: DB, actor: PageActor) -> Response:
+    userzones.delete_zone(db, actor, zone_id)
+    return _redirect("/maritime/zones")

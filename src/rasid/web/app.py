@@ -237,6 +237,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/maritime/alerts", i18n.N_("Maritime alerts"), "read", "alert"),
             NavItem("/maritime/quarantine", i18n.N_("Feeds and quarantine"), "read", "feed"),
             NavItem("/maritime/advisories", i18n.N_("Advisories"), "read", "advisory"),
+            NavItem("/maritime/zones", i18n.N_("Zones"), "read", "zone"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),

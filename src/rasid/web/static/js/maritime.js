@@ -222,6 +222,43 @@
       .catch(function (err) { if (window.console) { console.warn("maritime track:", err); } });
   };
 
+  // Drawing a zone: each click adds a corner; the ring goes, as [[lon, lat], …], into the
+  // form field named by data-draw. Clicking the first corner again, or "Clear", starts over.
+  Layers.prototype.startDrawing = function (input) {
+    if (!input) { return; }
+    var L = window.L;
+    var self = this;
+    var points = [];
+    var shape = null;
+    this.el.classList.add("rasid-map-picking");
+    function redraw() {
+      if (shape) { self.map.removeLayer(shape); }
+      var latlngs = points.map(function (p) { return [p[1], p[0]]; });
+      shape = points.length >= 3
+        ? L.polygon(latlngs, { color: "#b91c1c", weight: 2, className: "maritime-drawn" })
+        : L.polyline(latlngs, { color: "#b91c1c", weight: 2, className: "maritime-drawn" });
+      shape.addTo(self.map);
+      input.value = points.length ? JSON.stringify(points) : "";
+      self.el.dataset.drawnPoints = String(points.length);
+    }
+    this.map.on("click", function (e) {
+      var lon = ((e.latlng.lng + 540) % 360) - 180;
+      points.push([Math.round(lon * 1e5) / 1e5, Math.round(e.latlng.lat * 1e5) / 1e5]);
+      redraw();
+    });
+    var Clear = L.Control.extend({
+      onAdd: function () {
+        var b = L.DomUtil.create("button", "leaflet-bar maritime-draw-clear");
+        b.type = "button";
+        b.textContent = lang() === "ar" ? "مسح الرسم" : "Clear drawing";
+        L.DomEvent.on(b, "click", function (ev) { L.DomEvent.stop(ev); points = []; redraw(); });
+        return b;
+      }
+    });
+    new Clear({ position: "topright" }).addTo(this.map);
+    try { var start = JSON.parse(input.value || "[]"); if (Array.isArray(start)) { points = start; redraw(); } } catch (e) { /* ignore */ }
+  };
+
   function showError(el, message) {
     var box = el.querySelector(".rasid-map-error");
     if (!box) {
@@ -248,6 +285,7 @@
       if (node) { layers.drawTrack(JSON.parse(node.textContent), true); }
     }
     if (el.dataset.trackUrl) { layers.showTrack(el.dataset.trackUrl); }
+    if (el.dataset.draw) { layers.startDrawing(document.querySelector(el.dataset.draw)); }
     if (el.dataset.pictureUrl) {
       var load = function () {
         el.setAttribute("aria-busy", "true");
