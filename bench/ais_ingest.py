@@ -9,8 +9,9 @@ the same run:
 * baseline: pyais alone, ``for msg in pyais.FileReaderStream(path): msg.decode()`` (its
   own tag-block parsing and multi-sentence reassembly, no storage);
 * Rasid: the installed ``rasid maritime ingest PATH --json-summary`` on a fresh SQLite
-  database and data directory, as its own process (decode, checksum and tag-block
-  checks, quarantine, vessel state and identity, Parquet write, audit);
+  database (with one organisation to own the alerts) and data directory, as its own
+  process (decode, checksum and tag-block checks, quarantine, vessel state and identity,
+  the seven detectors, alerts, Parquet write, audit);
 
 and prints lines/s of both, the ratio (Rasid / pyais; above 1.0 means the whole pipeline is
 faster than pyais decoding alone) and the peak RSS of the ingest process.
@@ -57,6 +58,13 @@ def pipeline(path: Path) -> tuple[dict[str, object], float, int]:
         env = os.environ | {"RASID_DATA_DIR": data}
         env.pop("RASID_DATABASE_URL", None)
         subprocess.run([str(exe), "db", "upgrade"], env=env, check=True, capture_output=True)
+        subprocess.run(  # an organisation to own the alerts, as on a real server
+            [str(exe), "orgs", "add", "watch", "--name-ar", "المراقبة", "--name-en", "Watch",
+             "--country", "YE", "--kind", "coast_guard"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )  # fmt: skip
         started = time.perf_counter()
         result = subprocess.run(
             [str(exe), "maritime", "ingest", str(path), "--json-summary"],
