@@ -13,6 +13,7 @@ from rasid.intel.cli import intel_app
 from rasid.intel.sync_cli import sync_app
 from rasid.maritime.cli import maritime_app
 from rasid.registry.cli import registry_app, search_command
+from rasid.training.cli import training_app
 
 app = typer.Typer(
     name="rasid",
@@ -32,6 +33,7 @@ app.add_typer(registry_app, name="registry")
 app.add_typer(intel_app, name="intel")
 app.add_typer(sync_app, name="sync")
 app.add_typer(maritime_app, name="maritime")
+app.add_typer(training_app, name="training")
 app.command("search")(search_command)
 
 

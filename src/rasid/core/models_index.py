@@ -13,6 +13,7 @@ from rasid.identity import models as identity_models
 from rasid.intel import models as intel_models
 from rasid.maritime import models as maritime_models
 from rasid.registry import models as registry_models
+from rasid.training import models as training_models
 
 __all__ = [
     "Base",
@@ -22,4 +23,5 @@ __all__ = [
     "intel_models",
     "maritime_models",
     "registry_models",
+    "training_models",
 ]

@@ -1,0 +1,140 @@
+"""`rasid training …`: sessions, personnel and enrolment through the vetting gate."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import typer
+
+from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.core.errors import RasidError
+from rasid.core.i18n import gettext as _
+
+training_app = typer.Typer(
+    help="Training: sessions, personnel, enrolment through the vetting gate.",
+    no_args_is_help=True,
+)
+sessions_app = typer.Typer(help="Training sessions.", no_args_is_help=True)
+personnel_app = typer.Typer(help="Personnel.", no_args_is_help=True)
+training_app.add_typer(sessions_app, name="sessions")
+training_app.add_typer(personnel_app, name="personnel")
+
+
+@sessions_app.command("list")
+def sessions_list(
+    as_json: bool = typer.Option(
+        False, "--json", help="[{id, course, start, end, capacity, enrolled}]"
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """The sessions you may see, earliest first."""
+    from rasid.training import service
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            return [
+                {
+                    "id": r.session.id,
+                    "course": r.course.title_en or r.course.title_ar,
+                    "start": r.session.start_date.isoformat(),
+                    "end": r.session.end_date.isoformat(),
+                    "capacity": r.session.capacity,
+                    "enrolled": r.enrolled,
+                }
+                for r in service.list_sessions(db, actor)
+            ]
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        out_console.print(
+            f"{r['id']}  {r['start']} → {r['end']}  {r['course']}  {r['enrolled']}/{r['capacity']}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@personnel_app.command("list")
+def personnel_list(
+    as_json: bool = typer.Option(
+        False,
+        "--json",
+        help="[{id, name_ar, name_latin, unit, vetting_status, vetting_valid_until}]",
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """The personnel you may see, with their vetting today (expiry computed)."""
+    from rasid.training import service
+    from rasid.training.models import TrainingUnit
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            today = date.today()
+            out: list[dict[str, object]] = []
+            for p in service.list_personnel(db, actor):
+                unit = db.get(TrainingUnit, p.unit_id)
+                status, until = service.person_vetting(db, p, today)
+                out.append(
+                    {
+                        "id": p.id,
+                        "name_ar": p.name_ar,
+                        "name_latin": p.name_latin,
+                        "unit": (unit.name_en or unit.name_ar) if unit else None,
+                        "vetting_status": status,
+                        "vetting_valid_until": until.isoformat() if until else None,
+                    }
+                )
+            return out
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        out_console.print(
+            f"{r['id']}  {r['name_ar']} ({r['name_latin']})  {r['unit']}  {r['vetting_status']}"
+            + (f" → {r['vetting_valid_until']}" if r["vetting_valid_until"] else ""),
+            highlight=False,
+            markup=False,
+        )
+
+
+@training_app.command("enrol")
+def enrol_command(
+    session_id: int = typer.Argument(...),
+    personnel_id: int = typer.Argument(...),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Enrol a person in a session; refused (exit 1, the reason on one line) unless the
+    person and their unit are vetted for the whole session."""
+    from rasid.core.cli_support import fail
+    from rasid.training import service
+
+    try:
+        with unit_of_work(as_user) as (db, actor):
+            enrolment_id = service.enrol(db, actor, session_id, personnel_id).id
+    except RasidError as exc:
+        message = exc.message
+        run(lambda: _audit_refusal(as_user, session_id, personnel_id, message))
+        fail(exc.translated(_))
+    out_console.print(
+        _("enrolled (enrolment %(id)s)") % {"id": enrolment_id}, highlight=False, markup=False
+    )
+
+
+def _audit_refusal(as_user: str | None, session_id: int, personnel_id: int, reason: str) -> None:
+    from rasid.audit import service as audit
+
+    with unit_of_work(as_user) as (db, actor):
+        audit.record(
+            db,
+            actor,
+            "enrol",
+            object_type="training_session",
+            object_id=session_id,
+            detail={"person_id": personnel_id, "reason": reason},
+            outcome="refused",
+        )

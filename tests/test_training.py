@@ -1,0 +1,274 @@
+"""Training: the vetting gate on every path, capacity, overlaps, computed expiry, flags after
+a changed decision, and the CLI interfaces checked from outside."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from rasid.audit.models import AuditEntry
+from rasid.cli import app
+from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from rasid.core.settings import Settings
+from rasid.training import service
+from rasid.training.models import Enrolment
+from tests.conftest import World
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def plan(world: World, factory: sessionmaker[Session]) -> dict[str, int]:
+    """Ministry → directorate → two units (one denied); four people; a course, two sessions."""
+    officer = world.actor("analyst")  # writes for moi-ct
+    with factory.begin() as db:
+        ministry = service.create_unit(
+            db, officer, code="moi", name_ar="الوزارة", name_en="Ministry", level="ministry"
+        )
+        direc = service.create_unit(
+            db,
+            officer,
+            code="ct",
+            name_ar="إدارة مكافحة الإرهاب",
+            name_en="CT Directorate",
+            level="directorate",
+            parent_id=ministry.id,
+        )
+        good = service.create_unit(
+            db, officer, code="u1", name_ar="الوحدة الأولى", name_en="Unit 1", parent_id=direc.id
+        )
+        bad = service.create_unit(
+            db, officer, code="u2", name_ar="الوحدة الثانية", name_en="Unit 2", parent_id=direc.id
+        )
+        start = TODAY - timedelta(days=30)
+        for ref, unit in (("U-1", good), ("U-2", bad)):
+            service.record_vetting(
+                db,
+                officer,
+                ref=ref,
+                unit_id=unit.id,
+                status="approved",
+                requested_on=start - timedelta(days=10),
+                decided_on=start,
+            )
+        service.record_vetting(
+            db,
+            officer,
+            ref="U-2",
+            unit_id=bad.id,
+            status="denied",
+            requested_on=start - timedelta(days=10),
+            decided_on=start + timedelta(days=1),
+        )
+        people = {}
+        for key, name, unit in (
+            ("ali", "علي", good),
+            ("salem", "سالم", good),
+            ("noor", "نور", good),
+            ("badr", "بدر", bad),
+        ):
+            p = service.create_person(
+                db,
+                officer,
+                name_ar=name,
+                name_latin=key.title(),
+                national_id=f"NID-{key}",
+                unit_id=unit.id,
+            )
+            people[key] = p.id
+        for key in ("ali", "salem", "badr"):
+            service.record_vetting(
+                db,
+                officer,
+                ref=f"P-{key}",
+                person_id=people[key],
+                status="approved",
+                requested_on=start - timedelta(days=5),
+                decided_on=start,
+            )
+        course = service.create_course(
+            db,
+            officer,
+            title_ar="التحقيق في الحوادث البحرية",
+            title_en="Maritime incident investigation",
+            duration_days=5,
+            certificate_valid_months=24,
+        )
+        first = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=10),
+            end_date=TODAY + timedelta(days=14),
+            capacity=2,
+            venue="عدن",
+        )
+        clash = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=12),
+            end_date=TODAY + timedelta(days=16),
+            capacity=5,
+        )
+        late = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=400),
+            end_date=TODAY + timedelta(days=404),
+            capacity=5,
+        )
+        return {**people, "session": first.id, "clash": clash.id, "late": late.id, "good": good.id}
+
+
+def test_the_gate_refuses_with_the_reason_and_enrols_the_vetted(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int]
+) -> None:
+    officer = world.actor("analyst")
+    cases = [
+        ("badr", "session", Forbidden, "Unit 2 is denied"),  # a denied unit blocks its members
+        ("noor", "session", Forbidden, "no approved vetting"),  # never vetted
+        ("ali", "late", Forbidden, "no approved vetting covering"),  # expires before the end
+    ]
+    for person, session, error, says in cases:
+        with factory.begin() as db, pytest.raises(error) as refused:
+            service.enrol(db, officer, plan[session], plan[person])
+        assert says in refused.value.message, refused.value.message
+    with factory.begin() as db:
+        service.enrol(db, officer, plan["session"], plan["ali"])
+        service.enrol(db, officer, plan["session"], plan["salem"])
+    with factory.begin() as db, pytest.raises(Conflict, match="already enrolled"):
+        service.enrol(db, officer, plan["session"], plan["ali"])
+    with factory.begin() as db, pytest.raises(Conflict, match="same time"):
+        service.enrol(db, officer, plan["clash"], plan["ali"])
+    with factory() as db:
+        rows = {r.session.id: r.enrolled for r in service.list_sessions(db, officer)}
+        assert rows[plan["session"]] == 2
+        assert len(db.scalars(select(Enrolment)).all()) == 2  # nothing half-saved
+
+
+def test_capacity_expiry_and_flags_after_a_changed_decision(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int]
+) -> None:
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        for key in ("ali", "salem"):
+            service.enrol(db, officer, plan["session"], plan[key])
+        nid = service.create_person(
+            db,
+            officer,
+            name_ar="هاني",
+            name_latin="Hani",
+            national_id="NID-h",
+            unit_id=plan["good"],
+        ).id
+        service.record_vetting(
+            db,
+            officer,
+            ref="P-h",
+            person_id=nid,
+            status="approved",
+            requested_on=TODAY - timedelta(days=40),
+            decided_on=TODAY - timedelta(days=30),
+        )
+    with factory.begin() as db, pytest.raises(Conflict, match="full"):
+        service.enrol(db, officer, plan["session"], nid)
+    with factory() as db:
+        person = service.list_personnel(db, officer)[0]
+        status, until = service.person_vetting(db, person, TODAY)
+        assert status == "approved" and until is not None
+        assert service.person_vetting(db, person, until + timedelta(days=1))[0] == "expired"
+    # the unit is suspended after enrolment: both trainees are flagged, and stay refused
+    with factory.begin() as db:
+        service.record_vetting(
+            db,
+            officer,
+            ref="U-1",
+            unit_id=plan["good"],
+            status="suspended",
+            requested_on=TODAY - timedelta(days=40),
+            decided_on=TODAY,
+        )
+    with factory() as db:
+        flagged = service.flagged_enrolments(db, officer)
+        assert len(flagged) == 2 and all("U-1 is now suspended" in e.flag_reason for e in flagged)
+        enrolment_id = flagged[0].id
+    with factory.begin() as db, pytest.raises(Forbidden, match="suspended"):
+        service.set_status(db, officer, enrolment_id, "attended")
+    with factory() as db:
+        flags = db.scalars(select(AuditEntry).where(AuditEntry.action == "flag")).all()
+        assert len(flags) == 2
+
+
+def test_bad_vetting_input_and_who_must_not_see(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int]
+) -> None:
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        with pytest.raises(ValidationFailed) as typed:
+            service.record_vetting(
+                db, officer, ref="X", person_id=plan["ali"], status="expired", requested_on=TODAY
+            )
+        assert typed.value.field == "status"  # expiry is computed, never typed
+        with pytest.raises(ValidationFailed) as undated:
+            service.record_vetting(
+                db, officer, ref="X", person_id=plan["ali"], status="approved", requested_on=TODAY
+            )
+        assert undated.value.field == "decided_on"
+        with pytest.raises(Conflict):
+            service.create_person(
+                db, officer, name_ar="x", national_id="NID-ali", unit_id=plan["good"]
+            )
+    with factory() as db:
+        # TLP:AMBER of moi-ct: the partner and the coast guard see no personnel or sessions
+        for who in ("partner", "watch", "observer"):
+            assert service.list_personnel(db, world.actor(who)) == []
+            assert service.list_sessions(db, world.actor(who)) == []
+    with factory.begin() as db, pytest.raises(NotFound):
+        service.enrol(db, world.actor("watch"), plan["session"], plan["ali"])
+
+
+def test_cli_interfaces(world: World, cli_env: Settings, plan: dict[str, int]) -> None:
+    runner = CliRunner()
+    sessions = json.loads(
+        runner.invoke(app, ["training", "sessions", "list", "--json", "--as", "analyst"]).stdout
+    )
+    first = next(s for s in sessions if s["id"] == plan["session"])
+    assert set(first) == {"id", "course", "start", "end", "capacity", "enrolled"}
+    assert (first["course"], first["capacity"], first["enrolled"]) == (
+        "Maritime incident investigation",
+        2,
+        0,
+    )
+    people = json.loads(
+        runner.invoke(app, ["training", "personnel", "list", "--json", "--as", "analyst"]).stdout
+    )
+    badr = next(p for p in people if p["id"] == plan["badr"])
+    assert set(badr) == {
+        "id",
+        "name_ar",
+        "name_latin",
+        "unit",
+        "vetting_status",
+        "vetting_valid_until",
+    }
+    assert (badr["unit"], badr["vetting_status"]) == ("Unit 2", "approved")
+    refused = runner.invoke(
+        app, ["training", "enrol", str(plan["session"]), str(plan["badr"]), "--as", "analyst"]
+    )
+    assert refused.exit_code == 1
+    assert len(refused.stderr.strip().splitlines()) == 1 and "Unit 2" in refused.stderr
+    ok = runner.invoke(
+        app, ["training", "enrol", str(plan["session"]), str(plan["ali"]), "--as", "analyst"]
+    )
+    assert ok.exit_code == 0, ok.stderr
+    again = json.loads(
+        runner.invoke(app, ["training", "sessions", "list", "--json", "--as", "analyst"]).stdout
+    )
+    assert next(s for s in again if s["id"] == plan["session"])["enrolled"] == 1
