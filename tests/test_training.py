@@ -272,3 +272,53 @@ def test_cli_interfaces(world: World, cli_env: Settings, plan: dict[str, int]) -
         runner.invoke(app, ["training", "sessions", "list", "--json", "--as", "analyst"]).stdout
     )
     assert next(s for s in again if s["id"] == plan["session"])["enrolled"] == 1
+
+
+def test_api_enrol_refusal_names_the_reason_and_is_audited(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int], client: object
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from rasid.identity import service as identity
+
+    assert isinstance(client, TestClient)
+    with factory.begin() as db:
+        token = identity.create_token(db, world.actor("admin"), "analyst").plaintext
+    auth = {"Authorization": f"Bearer {token}"}
+    refused = client.post(
+        "/api/v1/training/enrolments",
+        json={"session_id": plan["session"], "person_id": plan["noor"]},
+        headers=auth,
+    )
+    assert (
+        refused.status_code == 403 and "no approved vetting" in refused.json()["error"]["message"]
+    )
+    made = client.post(
+        "/api/v1/training/enrolments",
+        json={"session_id": plan["session"], "person_id": plan["ali"]},
+        headers=auth,
+    )
+    assert made.status_code == 201 and made.json()["status"] == "enrolled"
+    invited = client.post(
+        f"/api/v1/training/enrolments/{made.json()['id']}/status",
+        json={"status": "invited"},
+        headers=auth,
+    )
+    assert invited.status_code == 200 and invited.json()["status"] == "invited"
+    listed = client.get("/api/v1/training/sessions", headers=auth).json()
+    assert next(s for s in listed if s["id"] == plan["session"])["enrolled"] == 1
+    with factory.begin() as db:
+        partner = identity.create_token(db, world.actor("admin"), "partner").plaintext
+    assert (
+        client.get(
+            "/api/v1/training/personnel", headers={"Authorization": f"Bearer {partner}"}
+        ).json()
+        == []
+    )
+    with factory() as db:
+        refusals = db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.outcome == "refused", AuditEntry.username == "analyst"
+            )
+        ).all()
+        assert any("training/enrolments" in (r.detail or "") for r in refusals)

@@ -154,6 +154,7 @@ def demo(
         with unit_of_work(None) as (db, actor):
             created = demo_data.load(db, actor)
         created.update(_maritime_demo())
+        created.update(_training_demo())
         table = Table(
             title="Rasid demo accounts (password for all: " + demo_data.DEMO_PASSWORD + ")"
         )
@@ -197,6 +198,14 @@ def _maritime_demo() -> dict[str, int]:
 
 
 DEMO_AIS_PORT = 10110
+
+
+def _training_demo() -> dict[str, int]:
+    """Training units, vetting, personnel, courses and sessions (see rasid.training.demo)."""
+    from rasid.training import demo as training_demo
+
+    with unit_of_work("trainer") as (db, actor):
+        return training_demo.load(db, actor)
 
 
 def main() -> None:

@@ -217,6 +217,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.maritime import views as maritime_views
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
+    from rasid.training import api as training_api
     from rasid.web import views as web_views
 
     NAV.clear()
@@ -257,6 +258,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intel_api.router,
         intel_taxii.router,
         maritime_api.router,
+        training_api.router,
     ):
         app.include_router(router)
     return app
