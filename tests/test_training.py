@@ -322,3 +322,65 @@ def test_api_enrol_refusal_names_the_reason_and_is_audited(
             )
         ).all()
         assert any("training/enrolments" in (r.detail or "") for r in refusals)
+
+
+def test_attendance_results_certificate_and_public_verification(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int], client: object
+) -> None:
+    from pathlib import Path as _Path
+
+    from fastapi.testclient import TestClient
+
+    from rasid.training import certificates
+
+    assert isinstance(client, TestClient)
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        eid = service.enrol(db, officer, plan["session"], plan["ali"]).id
+        other = service.enrol(db, officer, plan["session"], plan["salem"]).id
+    with factory.begin() as db:
+        session_start = TODAY + timedelta(days=10)
+        with pytest.raises(ValidationFailed) as outside:
+            certificates.record_attendance(db, officer, eid, TODAY, True)
+        assert outside.value.field == "day"
+        with pytest.raises(ValidationFailed) as absent:
+            certificates.record_result(db, officer, other, 50, True)  # never attended
+        assert absent.value.field == "attendance"
+        certificates.record_attendance(db, officer, eid, session_start, True)
+        done = certificates.record_result(db, officer, eid, 87.5, True)
+        code = done.certificate_code
+        assert done.status == "completed" and code and len(code) == 12
+        assert done.certificate_valid_until is not None  # 24 months after the end
+    with factory.begin() as db, pytest.raises(Conflict):
+        certificates.record_result(db, officer, eid, 90, True)
+    page = client.get(f"/verify/{code}")
+    assert page.status_code == 200 and 'data-valid="yes"' in page.text
+    assert "Maritime incident investigation" in page.text and "علي" in page.text
+    assert "NID-ali" not in page.text and "Unit 1" not in page.text  # nothing else exposed
+    assert client.get("/verify/AAAAAAAAAAAA").status_code == 404
+    with factory() as db:
+        verifications = db.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "training_certificate")
+        ).all()
+        assert sorted(v.outcome for v in verifications) == ["not_found", "ok"]
+    fonts = (
+        _Path(service.__file__).resolve().parent.parent / "web/static/vendor/fonts/files"
+    ).as_uri()
+    with factory.begin() as db:
+        pdf = certificates.certificate_pdf(db, officer, eid, fonts, "https://rasid.example")
+        assert pdf.startswith(b"%PDF")
+        with pytest.raises(ValidationFailed):
+            certificates.certificate_pdf(db, officer, other, fonts, "https://rasid.example")
+    # a suspension after enrolment stops attendance being recorded
+    with factory.begin() as db:
+        service.record_vetting(
+            db,
+            officer,
+            ref="P-salem",
+            person_id=plan["salem"],
+            status="suspended",
+            requested_on=TODAY - timedelta(days=40),
+            decided_on=TODAY,
+        )
+    with factory.begin() as db, pytest.raises(Forbidden):
+        certificates.record_attendance(db, officer, other, TODAY + timedelta(days=11), True)

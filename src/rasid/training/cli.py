@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import date
+from pathlib import Path
 
 import typer
 
@@ -138,3 +139,76 @@ def _audit_refusal(as_user: str | None, session_id: int, personnel_id: int, reas
             detail={"person_id": personnel_id, "reason": reason},
             outcome="refused",
         )
+
+
+@training_app.command("attend")
+def attend_command(
+    enrolment_id: int = typer.Argument(...),
+    day: str = typer.Option(..., "--day", help="YYYY-MM-DD, a day of the session."),
+    absent: bool = typer.Option(False, "--absent", help="Record an absence."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Record a day's attendance (a presence passes the vetting gate again)."""
+    from rasid.core.cli_support import fail
+    from rasid.training import certificates
+
+    try:
+        when = date.fromisoformat(day)
+    except ValueError:
+        fail(_("--day must be YYYY-MM-DD"))
+
+    def body() -> None:
+        with unit_of_work(as_user) as (db, actor):
+            certificates.record_attendance(db, actor, enrolment_id, when, present=not absent)
+
+    run(body)
+    out_console.print(_("attendance recorded"), highlight=False, markup=False)
+
+
+@training_app.command("result")
+def result_command(
+    enrolment_id: int = typer.Argument(...),
+    score: float | None = typer.Option(None, "--score", help="0 to 100."),
+    passed: bool = typer.Option(..., "--pass/--fail", help="Pass issues the certificate."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Record a trainee's result; a pass prints the certificate's verification code."""
+    from rasid.training import certificates
+
+    def body() -> str | None:
+        with unit_of_work(as_user) as (db, actor):
+            return certificates.record_result(
+                db, actor, enrolment_id, score, passed
+            ).certificate_code
+
+    code = run(body)
+    out_console.print(
+        _("certificate %(code)s (verify at /verify/%(code)s)") % {"code": code}
+        if code
+        else _("result recorded"),
+        highlight=False,
+        markup=False,
+    )
+
+
+@training_app.command("certificate")
+def certificate_command(
+    enrolment_id: int = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", help="PDF file to write."),
+    base_url: str = typer.Option(
+        "http://127.0.0.1:8000", "--base-url", help="Where /verify/CODE is served."
+    ),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Write a passed trainee's bilingual certificate as PDF."""
+    from rasid.training import certificates
+
+    fonts = (Path(__file__).resolve().parent.parent / "web/static/vendor/fonts/files").as_uri()
+
+    def body() -> bytes:
+        with unit_of_work(as_user) as (db, actor):
+            return certificates.certificate_pdf(db, actor, enrolment_id, fonts, base_url)
+
+    data = run(body)
+    out.write_bytes(data)
+    out_console.print(f"{out} written ({len(data)} bytes)", highlight=False, markup=False)

@@ -12,6 +12,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Date,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -155,5 +156,25 @@ class Enrolment(Protected, Base):
     status: Mapped[str] = mapped_column(String(12), default="enrolled")
     flagged: Mapped[bool] = mapped_column(Boolean, default=False)
     flag_reason: Mapped[str] = mapped_column(String(300), default="")
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    passed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    completed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    certificate_code: Mapped[str | None] = mapped_column(String(20), nullable=True, unique=True)
+    certificate_issued_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), nullable=True)
+    certificate_valid_until: Mapped[date | None] = mapped_column(Date, nullable=True)
     created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class Attendance(Base):
+    """One day of one trainee's attendance (part of the enrolment, read through it)."""
+
+    __tablename__ = "training_attendance"
+    __table_args__ = (UniqueConstraint("enrolment_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    enrolment_id: Mapped[int] = mapped_column(
+        ForeignKey("training_enrolment.id", ondelete="CASCADE"), index=True
+    )
+    day: Mapped[date] = mapped_column(Date)
+    present: Mapped[bool] = mapped_column(Boolean, default=True)

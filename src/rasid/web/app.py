@@ -218,6 +218,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.registry import api as registry_api
     from rasid.registry import views as registry_views
     from rasid.training import api as training_api
+    from rasid.training import views as training_views
     from rasid.web import views as web_views
 
     NAV.clear()
@@ -252,6 +253,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         registry_views.router,
         intel_views.router,
         maritime_views.router,
+        training_views.router,
         identity_api.router,
         audit_api.router,
         registry_api.router,

@@ -21,7 +21,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Each context keeps its pages in <context>/templates/<context>/…
 TEMPLATE_DIRS = [
     PACKAGE_DIR / name / "templates"
-    for name in ("web", "identity", "audit", "registry", "intel", "maritime")
+    for name in ("web", "identity", "audit", "registry", "intel", "maritime", "training")
 ]
 
 
