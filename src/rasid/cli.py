@@ -11,6 +11,7 @@ from rasid.core.cli_support import fail, out_console, run, settings, unit_of_wor
 from rasid.identity.cli import orgs_app, tokens_app, users_app
 from rasid.intel.cli import intel_app
 from rasid.intel.sync_cli import sync_app
+from rasid.logistics.cli import logistics_app
 from rasid.maritime.cli import maritime_app
 from rasid.registry.cli import registry_app, search_command
 from rasid.training.cli import training_app
@@ -34,6 +35,7 @@ app.add_typer(intel_app, name="intel")
 app.add_typer(sync_app, name="sync")
 app.add_typer(maritime_app, name="maritime")
 app.add_typer(training_app, name="training")
+app.add_typer(logistics_app, name="logistics")
 app.command("search")(search_command)
 
 

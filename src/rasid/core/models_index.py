@@ -11,6 +11,7 @@ from rasid.audit import models as audit_models
 from rasid.core.db import Base
 from rasid.identity import models as identity_models
 from rasid.intel import models as intel_models
+from rasid.logistics import models as logistics_models
 from rasid.maritime import models as maritime_models
 from rasid.registry import models as registry_models
 from rasid.training import models as training_models
@@ -21,6 +22,7 @@ __all__ = [
     "audit_models",
     "identity_models",
     "intel_models",
+    "logistics_models",
     "maritime_models",
     "registry_models",
     "training_models",

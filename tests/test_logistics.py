@@ -1,0 +1,148 @@
+"""Logistics: serials, hand-overs signed by both sides with an immutable custody chain,
+end-use checks that find an item missing, the accountability figures and their refusals."""
+
+from __future__ import annotations
+
+import json
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.exc import DatabaseError
+from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
+
+from rasid.audit.models import AuditEntry
+from rasid.cli import app
+from rasid.core.errors import Conflict, Forbidden, ValidationFailed
+from rasid.core.settings import Settings
+from rasid.logistics import service
+from rasid.training import service as training
+from tests.conftest import World
+
+TODAY = date.today()
+
+
+@pytest.fixture
+def kit(world: World, factory: sessionmaker[Session]) -> dict[str, int]:
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        store = training.create_unit(
+            db, officer, code="store", name_ar="المخزن", name_en="Central store"
+        )
+        aden = training.create_unit(
+            db, officer, code="aden", name_ar="قطاع عدن", name_en="Aden Sector"
+        )
+        radios = service.add_type(
+            db,
+            officer,
+            name_ar="جهاز لاسلكي",
+            name_en="VHF radio",
+            category="comms",
+            part_number="5820-01-555-1234",
+            enhanced=True,
+        )
+        service.add_items(
+            db,
+            officer,
+            radios.id,
+            ["R-001", "R-002", "R-003"],
+            donor="Partner embassy",
+            case_ref="FMF-2026-01",
+        )
+        return {"store": store.id, "aden": aden.id, "radios": radios.id}
+
+
+def test_handover_custody_check_and_accountability(
+    world: World, factory: sessionmaker[Session], kit: dict[str, int]
+) -> None:
+    issuer, receiver = world.actor("analyst"), world.actor("analyst2")
+    with factory.begin() as db, pytest.raises(Conflict, match="R-002"):
+        service.add_items(db, issuer, kit["radios"], ["R-009", "r-002"])  # an existing serial
+    with factory.begin() as db:
+        h = service.issue_handover(
+            db,
+            issuer,
+            ref="HO-1",
+            to_unit_id=kit["aden"],
+            serials=["R-001", "R-002", "R-003"],
+            from_donor="Partner embassy",
+        )
+        with pytest.raises(Forbidden):
+            service.accept_handover(db, issuer, h.id)  # the issuer does not sign for the receiver
+    with factory.begin() as db:
+        service.accept_handover(db, receiver, h.id)
+        check = service.schedule_check(
+            db, issuer, unit_id=kit["aden"], kind="initial", scheduled_for=TODAY
+        )
+        service.schedule_check(
+            db,
+            issuer,
+            unit_id=kit["aden"],
+            kind="enhanced",
+            scheduled_for=TODAY - timedelta(days=3),
+        )
+    with factory.begin() as db, pytest.raises(ValidationFailed) as not_held:
+        service.record_check(
+            db, issuer, check.id, {"R-001": ("present", ""), "R-404": ("present", "")}, TODAY
+        )
+    assert not_held.value.field == "serials.1"
+    with factory.begin() as db:
+        service.record_check(
+            db,
+            issuer,
+            check.id,
+            {
+                "R-001": ("present", ""),
+                "R-002": ("missing", "not in the armoury"),
+                "R-003": ("damaged", "cracked case"),
+            },
+            TODAY,
+        )
+    with factory() as db:
+        figures = service.accountability(db, issuer).as_dict()
+        assert figures == {
+            "serials_total": 3,
+            "serials_verified_12m": 2,
+            "missing": 1,
+            "open_deficiencies": 2,
+            "overdue_checks": 1,
+        }
+        item_id = db.scalar(text("SELECT id FROM logistics_item WHERE serial = 'R-002'"))
+        chain = [e.kind for e in service.custody_chain(db, issuer, item_id)]
+        assert chain == ["registered", "handover", "check"]
+        audited = {
+            e.action
+            for e in db.scalars(
+                select(AuditEntry).where(AuditEntry.object_type.like("logistics_%"))
+            )
+        }
+        assert {"create", "accept", "update"} <= audited
+    # a missing item cannot be handed over; the chain cannot be rewritten
+    with factory.begin() as db, pytest.raises(Conflict, match="missing"):
+        service.issue_handover(
+            db,
+            issuer,
+            ref="HO-2",
+            to_unit_id=kit["store"],
+            serials=["R-002"],
+            from_unit_id=kit["aden"],
+        )
+    with factory.begin() as db, pytest.raises(DatabaseError):
+        db.execute(text("UPDATE logistics_custody_event SET kind = 'x'"))
+    # who must not see: the partner and the observer see no equipment
+    with factory() as db:
+        for who in ("partner", "observer"):
+            assert service.accountability(db, world.actor(who)).serials_total == 0
+
+
+def test_cli_accountability(world: World, cli_env: Settings, kit: dict[str, int]) -> None:
+    result = CliRunner().invoke(app, ["logistics", "accountability", "--json", "--as", "analyst"])
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "serials_total": 3,
+        "serials_verified_12m": 0,
+        "missing": 0,
+        "open_deficiencies": 0,
+        "overdue_checks": 0,
+    }
