@@ -207,7 +207,10 @@ def _training_demo() -> dict[str, int]:
     from rasid.training import demo as training_demo
 
     with unit_of_work("trainer") as (db, actor):
-        return training_demo.load(db, actor)
+        created = training_demo.load(db, actor)
+    with unit_of_work("logistics") as (db, actor):
+        created.update(training_demo.load_logistics(db, actor))
+    return created
 
 
 def main() -> None:

@@ -94,3 +94,43 @@ def load(db: Session, actor: Actor) -> dict[str, int]:
         enrolled += 1
     return {"training units": 7, "personnel": len(people), "courses": 2, "sessions": 3,
             "enrolments": enrolled, "past sessions": 1 if past else 0}  # fmt: skip
+
+
+def load_logistics(db: Session, actor: Actor) -> dict[str, int]:
+    """Equipment with serials handed over to the Aden sector, a completed check that found an
+    item missing, and an overdue one (run by the logistics officer, after :func:`load`)."""
+    from rasid.logistics import service as logistics
+    from rasid.logistics.models import EquipmentType
+
+    if db.scalar(select(func.count()).select_from(EquipmentType)):
+        return {}
+    aden = db.scalar(select(TrainingUnit).where(TrainingUnit.code == "u-aden"))
+    mukalla = db.scalar(select(TrainingUnit).where(TrainingUnit.code == "u-mukalla"))
+    if aden is None or mukalla is None:
+        return {}
+    today = date.today()
+    radios = logistics.add_type(db, actor, name_ar="جهاز لاسلكي بحري VHF", name_en="Marine VHF radio", category="communications", part_number="5820-01-590-1234", enhanced=True)  # fmt: skip
+    boats = logistics.add_type(db, actor, name_ar="زورق دورية مطاطي", name_en="Rigid inflatable patrol boat", category="vessels", part_number="RIB-7.5", enhanced=True)  # fmt: skip
+    vests = logistics.add_type(db, actor, name_ar="سترة نجاة", name_en="Life vest", category="safety", part_number="4220-01-123-4567")  # fmt: skip
+    serials = {
+        radios.id: [f"VHF-{i:04d}" for i in range(1, 13)],
+        boats.id: ["RIB-0001", "RIB-0002"],
+        vests.id: [f"LV-{i:04d}" for i in range(1, 21)],
+    }
+    count = 0
+    for type_id, numbers in serials.items():
+        logistics.add_items(db, actor, type_id, numbers, donor="Partner embassy", case_ref="EUM-2026-004", site="عدن")  # fmt: skip
+        count += len(numbers)
+    aden_serials = serials[radios.id][:8] + serials[boats.id] + serials[vests.id]
+    handover = logistics.issue_handover(db, actor, ref="HO-2026-001", to_unit_id=aden.id, serials=aden_serials, from_donor="Partner embassy")  # fmt: skip
+    from rasid.core.actor import Actor as _Actor
+
+    receiver = _Actor(user_id=None, username="system", org_id=actor.org_id, roles=actor.roles, via="system")  # fmt: skip
+    logistics.accept_handover(db, receiver, handover.id)
+    done = logistics.schedule_check(db, actor, unit_id=aden.id, kind="initial", scheduled_for=today - timedelta(days=7))  # fmt: skip
+    results = {s: ("present", "") for s in aden_serials}
+    results["VHF-0003"] = ("missing", "not found in the sector's armoury")
+    logistics.record_check(db, actor, done.id, results, today - timedelta(days=7))
+    logistics.schedule_check(db, actor, unit_id=aden.id, kind="enhanced", scheduled_for=today - timedelta(days=2))  # fmt: skip
+    logistics.schedule_check(db, actor, unit_id=mukalla.id, kind="routine", scheduled_for=today + timedelta(days=30))  # fmt: skip
+    return {"equipment serials": count, "end-use checks": 3}
