@@ -146,3 +146,49 @@ def test_cli_accountability(world: World, cli_env: Settings, kit: dict[str, int]
         "open_deficiencies": 0,
         "overdue_checks": 0,
     }
+
+
+def test_support_requests_workflow_board_and_overdue(
+    world: World, factory: sessionmaker[Session], kit: dict[str, int], cli_env: Settings
+) -> None:
+    from rasid.logistics import requests
+
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        urgent = requests.create(
+            db,
+            officer,
+            category="technical",
+            unit_id=kit["aden"],
+            title="Radio R-001 dead",
+            priority="urgent",
+            today=TODAY - timedelta(days=5),
+        )
+        normal = requests.create(
+            db, officer, category="logistical", unit_id=kit["store"], title="Batteries"
+        )
+        assert urgent.due_date == TODAY - timedelta(
+            days=3
+        ) and normal.due_date == TODAY + timedelta(days=14)
+        with pytest.raises(ValidationFailed) as bad:
+            requests.create(db, officer, category="food", unit_id=kit["aden"], title="x")
+        assert bad.value.field == "category"
+        requests.move(db, officer, urgent.id, "triaged")
+        with pytest.raises(Conflict, match="moves to in_progress, waiting, closed"):
+            requests.move(db, officer, urgent.id, "resolved")
+        requests.comment(db, officer, urgent.id, "Spare handset sent from the store.")
+    with factory() as db:
+        assert [r.id for r in requests.overdue(db, officer)] == [urgent.id]
+        columns = requests.board(db, officer)
+        assert [r.id for r in columns["triaged"]] == [urgent.id] and [
+            r.id for r in columns["new"]
+        ] == [normal.id]
+        assert requests.overdue(db, world.actor("partner")) == []
+    listed = CliRunner().invoke(
+        app, ["logistics", "requests", "list", "--overdue", "--json", "--as", "analyst"]
+    )
+    assert [r["id"] for r in json.loads(listed.stdout)] == [urgent.id]
+    moved = CliRunner().invoke(
+        app, ["logistics", "requests", "move", str(urgent.id), "in_progress", "--as", "analyst"]
+    )
+    assert moved.exit_code == 0 and "in_progress" in moved.stdout

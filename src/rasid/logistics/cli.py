@@ -36,3 +36,81 @@ def accountability_command(
         return
     for key, value in figures.items():
         out_console.print(f"{key}: {value}", highlight=False, markup=False)
+
+
+requests_app = typer.Typer(help="Technical and logistical support requests.", no_args_is_help=True)
+logistics_app.add_typer(requests_app, name="requests")
+
+
+@requests_app.command("add")
+def requests_add(
+    unit_id: int = typer.Option(..., "--unit", help="The requesting unit's id."),
+    category: str = typer.Option(..., "--category", help="technical or logistical"),
+    title: str = typer.Option(..., "--title"),
+    priority: str = typer.Option("normal", "--priority", help="low, normal, high or urgent"),
+    description: str = typer.Option("", "--description"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Open a support request (due date from its priority)."""
+    from rasid.logistics import requests
+
+    def body() -> tuple[int, str]:
+        with unit_of_work(as_user) as (db, actor):
+            r = requests.create(db, actor, category=category, unit_id=unit_id, title=title,
+                                priority=priority, description=description)  # fmt: skip
+            return r.id, r.due_date.isoformat()
+
+    rid, due = run(body)
+    out_console.print(f"request {rid} opened, due {due}", highlight=False, markup=False)
+
+
+@requests_app.command("list")
+def requests_list(
+    only_overdue: bool = typer.Option(
+        False, "--overdue", help="Open requests past their due date."
+    ),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """The requests you may see (by status), or the overdue ones."""
+    from rasid.logistics import requests
+
+    def body() -> list[dict[str, object]]:
+        with unit_of_work(as_user) as (db, actor):
+            rows = (
+                requests.overdue(db, actor)
+                if only_overdue
+                else [r for column in requests.board(db, actor).values() for r in column]
+            )
+            return [
+                {"id": r.id, "category": r.category, "priority": r.priority, "title": r.title,
+                 "status": r.status, "unit_id": r.unit_id, "due_date": r.due_date.isoformat()}
+                for r in rows
+            ]  # fmt: skip
+
+    rows = run(body)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False))
+        return
+    for r in rows:
+        out_console.print(
+            f"{r['id']}  {r['status']}  {r['priority']}  due {r['due_date']}  {r['title']}",
+            highlight=False,
+            markup=False,
+        )
+
+
+@requests_app.command("move")
+def requests_move(
+    request_id: int = typer.Argument(...),
+    status: str = typer.Argument(..., help="triaged, in_progress, waiting, resolved or closed"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Move a request along its workflow."""
+    from rasid.logistics import requests
+
+    def body() -> str:
+        with unit_of_work(as_user) as (db, actor):
+            return requests.move(db, actor, request_id, status).status
+
+    out_console.print(f"request {request_id}: {run(body)}", highlight=False, markup=False)

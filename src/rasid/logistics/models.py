@@ -164,3 +164,65 @@ class Deficiency(Protected, Base):
     corrective_action: Mapped[str] = mapped_column(Text, default="")
     due_date: Mapped[date] = mapped_column(Date)
     closed_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+
+
+REQUEST_STATUSES: tuple[str, ...] = (
+    "new",
+    "triaged",
+    "in_progress",
+    "waiting",
+    "resolved",
+    "closed",
+)
+REQUEST_PRIORITIES: tuple[str, ...] = ("low", "normal", "high", "urgent")
+
+
+class SupportRequest(Protected, Base):
+    """A technical or logistical support request from a unit."""
+
+    __tablename__ = "logistics_request"
+    __access_type__ = "logistics_request"
+    __table_args__ = (
+        CheckConstraint("category IN ('technical', 'logistical')", name="category"),
+        CheckConstraint("priority IN ('low', 'normal', 'high', 'urgent')", name="priority"),
+        CheckConstraint(
+            "status IN ('new', 'triaged', 'in_progress', 'waiting', 'resolved', 'closed')",
+            name="status",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    category: Mapped[str] = mapped_column(String(12))
+    unit_id: Mapped[int] = mapped_column(ForeignKey("training_unit.id"), index=True)
+    priority: Mapped[str] = mapped_column(String(8), default="normal")
+    title: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(12), default="new", index=True)
+    due_date: Mapped[date] = mapped_column(Date, index=True)
+    created_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class SupportRequestItem(Base):
+    __tablename__ = "logistics_request_item"
+    __table_args__ = (UniqueConstraint("request_id", "item_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_request.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("logistics_item.id"))
+
+
+class SupportComment(Base):
+    __tablename__ = "logistics_request_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_request.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[str] = mapped_column(Text)
+    user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    username: Mapped[str] = mapped_column(String(64), default="")
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

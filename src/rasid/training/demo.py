@@ -100,7 +100,7 @@ def load_logistics(db: Session, actor: Actor) -> dict[str, int]:
     """Equipment with serials handed over to the Aden sector, a completed check that found an
     item missing, and an overdue one (run by the logistics officer, after :func:`load`)."""
     from rasid.logistics import service as logistics
-    from rasid.logistics.models import EquipmentType
+    from rasid.logistics.models import EquipmentType, Item
 
     if db.scalar(select(func.count()).select_from(EquipmentType)):
         return {}
@@ -133,4 +133,9 @@ def load_logistics(db: Session, actor: Actor) -> dict[str, int]:
     logistics.record_check(db, actor, done.id, results, today - timedelta(days=7))
     logistics.schedule_check(db, actor, unit_id=aden.id, kind="enhanced", scheduled_for=today - timedelta(days=2))  # fmt: skip
     logistics.schedule_check(db, actor, unit_id=mukalla.id, kind="routine", scheduled_for=today + timedelta(days=30))  # fmt: skip
-    return {"equipment serials": count, "end-use checks": 3}
+    from rasid.logistics import requests
+
+    boat = db.scalar(select(Item).where(Item.serial == "RIB-0002"))
+    requests.create(db, actor, category="technical", unit_id=aden.id, priority="high", title="Outboard engine of RIB-0002 fails to start", item_ids=[boat.id] if boat else [], today=today - timedelta(days=10))  # fmt: skip
+    requests.create(db, actor, category="logistical", unit_id=mukalla.id, priority="normal", title="Fuel for the patrol boats' exercise")  # fmt: skip
+    return {"equipment serials": count, "end-use checks": 3, "support requests": 2}
