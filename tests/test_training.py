@@ -384,3 +384,54 @@ def test_attendance_results_certificate_and_public_verification(
         )
     with factory.begin() as db, pytest.raises(Forbidden):
         certificates.record_attendance(db, officer, other, TODAY + timedelta(days=11), True)
+
+
+def test_due_lists_trained_counts_and_roster(
+    world: World,
+    factory: sessionmaker[Session],
+    plan: dict[str, int],
+    cli_env: Settings,
+    tmp_path: object,
+) -> None:
+    from pathlib import Path as _Path
+
+    from rasid.training import certificates, reports
+
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        eid = service.enrol(db, officer, plan["session"], plan["ali"]).id
+        service.enrol(db, officer, plan["session"], plan["salem"])
+        certificates.record_attendance(db, officer, eid, TODAY + timedelta(days=10), True)
+        certificates.record_result(db, officer, eid, 90, True)
+    with factory() as db:
+        soon = reports.due(db, officer, days=60)
+        assert soon["certificates_expiring"] == []  # valid for 24 months
+        later = reports.due(db, officer, days=800)
+        assert [c["person_id"] for c in later["certificates_expiring"]] == [plan["ali"]]
+        assert [c["person_id"] for c in later["refreshers_due"]] == [plan["ali"]]
+        # every approval (decided 30 days ago, 12 months) falls within a year
+        expiring = {
+            v.get("person_id") or v.get("unit")
+            for v in reports.due(db, officer, days=365)["vetting_expiring"]
+        }
+        assert {plan["ali"], plan["salem"], plan["badr"], "Unit 1"} <= expiring
+        assert "Unit 2" not in expiring  # denied, not an approval
+        counts = reports.trained(db, officer)
+        assert counts["course"] == {"Maritime incident investigation": 1} and counts["unit"] == {
+            "Unit 1": 1
+        }
+        assert reports.due(db, world.actor("partner"), days=800)["certificates_expiring"] == []
+    out = _Path(str(tmp_path)) / "roster.csv"
+    result = CliRunner().invoke(
+        app, ["training", "roster", str(plan["session"]), "--out", str(out), "--as", "analyst"]
+    )
+    assert result.exit_code == 0, result.stderr
+    lines = out.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 3 and lines[0].startswith("session_id,course")
+    assert "NID-" not in out.read_text(encoding="utf-8-sig")  # no national IDs for the partner
+    due = json.loads(
+        CliRunner()
+        .invoke(app, ["training", "due", "--days", "800", "--json", "--as", "analyst"])
+        .stdout
+    )
+    assert set(due) == {"certificates_expiring", "refreshers_due", "vetting_expiring"}

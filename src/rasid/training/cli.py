@@ -212,3 +212,62 @@ def certificate_command(
     data = run(body)
     out.write_bytes(data)
     out_console.print(f"{out} written ({len(data)} bytes)", highlight=False, markup=False)
+
+
+@training_app.command("due")
+def due_command(
+    days: int = typer.Option(60, "--days", help="Within this many days."),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Certificates expiring, refreshers due and vetting expiring within N days."""
+    from rasid.training import reports
+
+    def body() -> dict[str, list[dict[str, object]]]:
+        with unit_of_work(as_user) as (db, actor):
+            return reports.due(db, actor, days)
+
+    lists = run(body)
+    if as_json:
+        typer.echo(json.dumps(lists, ensure_ascii=False))
+        return
+    for name, rows in lists.items():
+        out_console.print(f"{name}: {len(rows)}", highlight=False, markup=False)
+        for r in rows:
+            out_console.print(f"  {r}", highlight=False, markup=False)
+
+
+@training_app.command("roster")
+def roster_command(
+    session_id: int = typer.Argument(...),
+    out: Path = typer.Option(..., "--out", help="CSV file for the partner."),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """A session's roster as CSV (names, rank, unit, status, vetting; no national IDs)."""
+    from rasid.audit import service as audit
+    from rasid.training import reports
+
+    def body() -> str:
+        with unit_of_work(as_user) as (db, actor):
+            text = reports.roster_csv(db, actor, session_id)
+            audit.record(db, actor, "export", object_type="training_session", object_id=session_id,
+                         detail={"format": "csv", "rows": text.count("\n") - 1})  # fmt: skip
+            return text
+
+    text = run(body)
+    out.write_text(text, encoding="utf-8-sig")
+    out_console.print(
+        f"{out} written ({text.count(chr(10)) - 1} trainees)", highlight=False, markup=False
+    )
+
+
+@training_app.command("trained")
+def trained_command(as_user: str | None = AS_OPTION) -> None:
+    """Trained personnel by unit, governorate, course and year (JSON)."""
+    from rasid.training import reports
+
+    def body() -> dict[str, dict[str, int]]:
+        with unit_of_work(as_user) as (db, actor):
+            return reports.trained(db, actor)
+
+    typer.echo(json.dumps(run(body), ensure_ascii=False))
