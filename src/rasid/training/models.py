@@ -104,6 +104,8 @@ class VettingCase(Protected, Base):
     requested_on: Mapped[date] = mapped_column(Date)
     decided_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     valid_months: Mapped[int] = mapped_column(Integer, default=12)
+    # computed from the decision by the service (never typed), kept for the due lists
+    valid_until: Mapped[date | None] = mapped_column(Date, nullable=True, index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 

@@ -11,7 +11,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rasid.access import service as access
@@ -32,68 +32,95 @@ def due(
 ) -> dict[str, list[dict[str, Any]]]:
     """What falls due within ``days``: certificates expiring (the latest of a person and
     course), refreshers due (those of them with no upcoming session of the course booked)
-    and vetting approvals of people and units expiring."""
+    and vetting approvals of people and units expiring (the latest case of each).
+
+    The filtering is done in SQL (grouped maxima, a window over each subject's cases), so
+    the cost follows what falls due, not the size of the personnel."""
     service._require(actor, "read")
     day = today or date.today()
     horizon = day + timedelta(days=days)
-    people = {p.id: p for p in db.scalars(access.visible(actor, TrainingPerson))}
-    latest: dict[tuple[int, int], tuple[Enrolment, TrainingSession]] = {}
-    rows = db.execute(
-        select(Enrolment, TrainingSession)
+    latest_cert = func.max(Enrolment.certificate_valid_until)
+    certs = db.execute(
+        select(Enrolment.person_id, TrainingSession.course_id, latest_cert)
         .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
         .where(
             access.visible_filter(actor, Enrolment),
             Enrolment.certificate_valid_until.is_not(None),
         )
+        .group_by(Enrolment.person_id, TrainingSession.course_id)
+        .having(latest_cert <= horizon)
     ).all()
-    for enrolment, session in rows:
-        key = (enrolment.person_id, session.course_id)
-        best = latest.get(key)
-        if best is None or (enrolment.certificate_valid_until or day) > (
-            best[0].certificate_valid_until or day
-        ):
-            latest[key] = (enrolment, session)
-    courses = {c.id: c for c in db.scalars(select(Course))}
+    person_ids = {int(r[0]) for r in certs}
+    rank = (
+        func.row_number()
+        .over(
+            partition_by=(VettingCase.person_id, VettingCase.unit_id),
+            order_by=(
+                VettingCase.decided_on.desc().nulls_last(),
+                VettingCase.requested_on.desc(),
+                VettingCase.id.desc(),
+            ),
+        )
+        .label("rank")
+    )
+    cases = select(
+        VettingCase.person_id, VettingCase.unit_id, VettingCase.status, VettingCase.ref,
+        VettingCase.valid_until, rank,
+    ).subquery()  # fmt: skip
+    expiring = db.execute(
+        select(cases.c.person_id, cases.c.unit_id, cases.c.ref, cases.c.valid_until).where(
+            cases.c.rank == 1, cases.c.status == "approved", cases.c.valid_until <= horizon
+        )
+    ).all()
+    person_ids |= {int(r[0]) for r in expiring if r[0] is not None}
+    people = _visible_by_id(db, actor, TrainingPerson, person_ids)
+    units = _visible_by_id(
+        db, actor, TrainingUnit, {int(r[1]) for r in expiring if r[1] is not None}
+    )
+    courses = {
+        c.id: c for c in db.scalars(select(Course).where(Course.id.in_({int(r[1]) for r in certs})))
+    }
+    booked: set[tuple[int, int]] = set()
+    cert_people = sorted({int(r[0]) for r in certs})
+    for start in range(0, len(cert_people), 500):
+        booked |= {
+            (int(p), int(c))
+            for p, c in db.execute(
+                select(Enrolment.person_id, TrainingSession.course_id)
+                .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+                .where(
+                    Enrolment.person_id.in_(cert_people[start : start + 500]),
+                    Enrolment.status.in_(("enrolled", "invited", "attended")),
+                    TrainingSession.start_date >= day,
+                )
+            ).all()
+        }
     certificates = []
-    for (person_id, course_id), (enrolment, _session) in sorted(latest.items()):
-        until = enrolment.certificate_valid_until
-        if until is None or until > horizon or person_id not in people:
+    for person_id, course_id, until in sorted(certs, key=lambda r: (r[0], r[1])):
+        person = people.get(int(person_id))
+        if person is None or until is None:
             continue
-        course = courses[course_id]
+        course = courses[int(course_id)]
         certificates.append({
-            "person_id": person_id, "name_ar": people[person_id].name_ar,
-            "course_id": course_id, "course": course.title_en or course.title_ar, "valid_until": until.isoformat(),
+            "person_id": person.id, "name_ar": person.name_ar, "course_id": course.id,
+            "course": course.title_en or course.title_ar, "valid_until": until.isoformat(),
             "expired": until < day,
         })  # fmt: skip
-    booked = {
-        (e.person_id, s.course_id)
-        for e, s in db.execute(
-            select(Enrolment, TrainingSession)
-            .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
-            .where(
-                Enrolment.status.in_(("enrolled", "invited", "attended")),
-                TrainingSession.start_date >= day,
-            )
-        ).all()
-    }
-    vetting = []
-    for person in people.values():
-        case = service.latest_vetting(db, person_id=person.id)
-        if case is None or case.status != "approved":
-            continue
-        until = service.valid_until(case)
-        if until is not None and until <= horizon:
-            vetting.append({"person_id": person.id, "name_ar": person.name_ar, "ref": case.ref,
-                            "valid_until": until.isoformat(), "expired": until < day})  # fmt: skip
-    units = {u.id: u for u in db.scalars(access.visible(actor, TrainingUnit))}
-    for unit in units.values():
-        case = service.latest_vetting(db, unit_id=unit.id)
-        if case is None or case.status != "approved":
-            continue
-        until = service.valid_until(case)
-        if until is not None and until <= horizon:
-            vetting.append({"unit_id": unit.id, "unit": unit.name_en or unit.name_ar, "ref": case.ref,
-                            "valid_until": until.isoformat(), "expired": until < day})  # fmt: skip
+    vetting: list[dict[str, Any]] = []
+    for person_id, unit_id, ref, until in expiring:
+        if person_id is not None:
+            person = people.get(int(person_id))
+            if person is None:
+                continue
+            subject: dict[str, Any] = {"person_id": person.id, "name_ar": person.name_ar}
+        else:
+            unit = units.get(int(unit_id))
+            if unit is None:
+                continue
+            subject = {"unit_id": unit.id, "unit": unit.name_en or unit.name_ar}
+        vetting.append(
+            {**subject, "ref": ref, "valid_until": until.isoformat(), "expired": until < day}
+        )
     return {
         "certificates_expiring": certificates,
         "refreshers_due": [
@@ -101,6 +128,17 @@ def due(
         ],
         "vetting_expiring": sorted(vetting, key=lambda v: str(v["valid_until"])),
     }
+
+
+def _visible_by_id(db: Session, actor: Actor, model: Any, ids: set[int]) -> dict[int, Any]:
+    out: dict[int, Any] = {}
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), 500):
+        for row in db.scalars(
+            access.visible(actor, model).where(model.id.in_(wanted[start : start + 500]))
+        ):
+            out[row.id] = row
+    return out
 
 
 def trained(db: Session, actor: Actor) -> dict[str, dict[str, int]]:

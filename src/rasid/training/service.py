@@ -271,6 +271,7 @@ def record_vetting(
     case.person_id, case.unit_id = person_id, unit_id
     case.status, case.requested_on, case.decided_on = status, requested_on, decided_on
     case.valid_months, case.notes, case.updated_at = valid_months, notes.strip(), utcnow()
+    case.valid_until = valid_until(case)
     db.flush()
     audit.record_change(
         db, actor, "create" if before is None else "update", "training_vetting", case.id,
