@@ -8,7 +8,7 @@ from pathlib import Path
 
 import typer
 
-from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.core.cli_support import AS_OPTION, err_console, out_console, run, unit_of_work
 from rasid.core.errors import RasidError
 from rasid.core.i18n import gettext as _
 
@@ -271,3 +271,47 @@ def trained_command(as_user: str | None = AS_OPTION) -> None:
             return reports.trained(db, actor)
 
     typer.echo(json.dumps(run(body), ensure_ascii=False))
+
+
+@training_app.command("import-personnel")
+def import_personnel_command(
+    path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="With --valid-only: write the rejected rows here."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet"),
+    encoding: str | None = typer.Option(None, "--encoding"),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Import personnel: all or nothing (every problem listed by row and column), or
+    --valid-only with a rejects file; exit 1 when rows were refused."""
+    from rasid.registry.io import read_table
+    from rasid.training import imports
+
+    def body() -> tuple[imports.PersonnelReport, str]:
+        table = read_table(path, encoding=encoding, sheet=sheet)
+        with unit_of_work(as_user) as (db, actor):
+            report = imports.import_personnel(
+                db, actor, table, dry_run=dry_run, valid_only=valid_only
+            )
+            return report, imports.rejects_csv(table, report)
+
+    report, rejected = run(body)
+    if rejects is not None and valid_only:
+        rejects.write_text(rejected, encoding="utf-8-sig")
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for p in report.problems:
+            err_console.print(str(p), highlight=False, markup=False)
+        out_console.print(
+            f"{report.rows} rows, {report.valid} valid, {report.created} created"
+            + (" (dry run)" if dry_run else ""),
+            highlight=False,
+            markup=False,
+        )
+    if report.problems and not valid_only:
+        raise typer.Exit(1)
