@@ -327,7 +327,6 @@ def test_api_enrol_refusal_names_the_reason_and_is_audited(
 def test_attendance_results_certificate_and_public_verification(
     world: World, factory: sessionmaker[Session], plan: dict[str, int], client: object
 ) -> None:
-    from pathlib import Path as _Path
 
     from fastapi.testclient import TestClient
 
@@ -363,14 +362,11 @@ def test_attendance_results_certificate_and_public_verification(
             select(AuditEntry).where(AuditEntry.object_type == "training_certificate")
         ).all()
         assert sorted(v.outcome for v in verifications) == ["not_found", "ok"]
-    fonts = (
-        _Path(service.__file__).resolve().parent.parent / "web/static/vendor/fonts/files"
-    ).as_uri()
     with factory.begin() as db:
-        pdf = certificates.certificate_pdf(db, officer, eid, fonts, "https://rasid.example")
+        pdf = certificates.certificate_pdf(db, officer, eid, "https://rasid.example")
         assert pdf.startswith(b"%PDF")
         with pytest.raises(ValidationFailed):
-            certificates.certificate_pdf(db, officer, other, fonts, "https://rasid.example")
+            certificates.certificate_pdf(db, officer, other, "https://rasid.example")
     # a suspension after enrolment stops attendance being recorded
     with factory.begin() as db:
         service.record_vetting(

@@ -32,7 +32,7 @@ and references to objects the peer did not send are dropped and counted.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
@@ -667,17 +667,36 @@ def _bulk_entities(
         for obj, modified, data in candidates
         if all(keys_seen[key] == 1 and key not in held for key in registry.identifier_keys(data))
     ]
+    return _create_in_bulk(
+        db,
+        importer,
+        chosen,
+        "registry_entity",
+        lambda items: [e.id for e, _ in registry.create_entities(db, importer.actor, items)],
+    )
+
+
+def _create_in_bulk(
+    db: Session,
+    importer: _Importer,
+    chosen: list[tuple[dict[str, Any], str, Any]],
+    object_type: str,
+    create: Callable[[list[Any]], list[int]],
+) -> set[str]:
+    """Create the chosen records together in one savepoint and remember their origins; if
+    the bulk insert refuses anything, undo it (and its audit entries) and leave all of them
+    to the one-by-one path. Returns the STIX ids handled."""
     if not chosen:
         return set()
     mark = audit.batch_mark(db)
     try:
         with savepoint(db):
-            made = registry.create_entities(db, importer.actor, [data for _, _, data in chosen])
+            ids = create([data for _, _, data in chosen])
     except RasidError:
         audit.batch_discard(db, mark)
         return set()
-    for (obj, modified, _), (entity, _) in zip(chosen, made, strict=True):
-        importer.remember(None, obj, modified, "registry_entity", entity.id)
+    for (obj, modified, _), record_id in zip(chosen, ids, strict=True):
+        importer.remember(None, obj, modified, object_type, record_id)
     return {obj["id"] for obj, _, _ in chosen}
 
 
@@ -708,18 +727,13 @@ def _bulk_incidents(
             chosen.append((obj, modified, importer.incident_data(obj, f"objects.{i}")))
         except (RasidError, ValueError):
             continue
-    if not chosen:
-        return set()
-    mark = audit.batch_mark(db)
-    try:
-        with savepoint(db):
-            made = registry.create_incidents(db, importer.actor, [d for _, _, d in chosen])
-    except RasidError:
-        audit.batch_discard(db, mark)
-        return set()
-    for (obj, modified, _), (incident, _) in zip(chosen, made, strict=True):
-        importer.remember(None, obj, modified, "registry_incident", incident.id)
-    return {obj["id"] for obj, _, _ in chosen}
+    return _create_in_bulk(
+        db,
+        importer,
+        chosen,
+        "registry_incident",
+        lambda items: [i.id for i, _ in registry.create_incidents(db, importer.actor, items)],
+    )
 
 
 def _bulk_links(
@@ -749,18 +763,13 @@ def _bulk_links(
         except (RasidError, ValueError):
             continue
         chosen.append((obj, modified, data))
-    if not chosen:
-        return set()
-    mark = audit.batch_mark(db)
-    try:
-        with savepoint(db):
-            made = registry.create_links(db, importer.actor, [d for _, _, d in chosen])
-    except RasidError:
-        audit.batch_discard(db, mark)
-        return set()
-    for (obj, modified, _), link in zip(chosen, made, strict=True):
-        importer.remember(None, obj, modified, "registry_link", link.id)
-    return {obj["id"] for obj, _, _ in chosen}
+    return _create_in_bulk(
+        db,
+        importer,
+        chosen,
+        "registry_link",
+        lambda items: [link.id for link in registry.create_links(db, importer.actor, items)],
+    )
 
 
 def _float(value: Any) -> float | None:

@@ -351,19 +351,11 @@ def as_text(advisory: MaritimeAdvisory, lang: str) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def as_pdf(advisory: MaritimeAdvisory, lang: str, fonts_dir: str) -> bytes:
-    """The advisory as a PDF (WeasyPrint, the server's own Noto fonts; right to left in Arabic)."""
+def as_pdf(advisory: MaritimeAdvisory, lang: str) -> bytes:
+    """The advisory as a PDF (the server's Noto fonts; right to left in Arabic)."""
     from html import escape
 
-    try:
-        from weasyprint import HTML  # type: ignore[import-untyped]
-    except OSError as exc:  # Pango is missing
-        raise ValidationFailed(
-            "PDF export needs Pango on this server (Debian: libpango-1.0-0 libpangoft2-1.0-0): "
-            "%(reason)s",
-            field="format",
-            reason=str(exc).splitlines()[0],
-        ) from exc
+    from rasid.core import pdf
 
     ar = lang == "ar"
     text = as_text(advisory, lang).split("\n")
@@ -372,10 +364,9 @@ def as_pdf(advisory: MaritimeAdvisory, lang: str, fonts_dir: str) -> bytes:
     family = "Noto Sans Arabic" if ar else "Noto Sans"
     html = f"""<!doctype html><html lang="{lang}" dir="{"rtl" if ar else "ltr"}"><head>
 <meta charset="utf-8"><style>
-@font-face {{ font-family: "Noto Sans Arabic"; src: url("{fonts_dir}/noto-sans-arabic-arabic-400-normal.woff2"); }}
-@font-face {{ font-family: "Noto Sans"; src: url("{fonts_dir}/noto-sans-latin-400-normal.woff2"); }}
+{pdf.font_faces()}
 @page {{ size: A4; margin: 2cm; }}
 body {{ font-family: "{family}", "Noto Sans", sans-serif; font-size: 11pt; line-height: 1.5; }}
 h1 {{ font-size: 15pt; }} .tlp {{ font-weight: bold; }}
 </style></head><body><h1>{escape(head)}</h1><p class="tlp">{escape(marking)}</p>{paragraphs}</body></html>"""
-    return bytes(HTML(string=html).write_pdf())
+    return pdf.html_to_pdf(html)

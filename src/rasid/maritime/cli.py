@@ -436,7 +436,6 @@ def advisory_export(
         fail(_("--format must be text or pdf"))
     if fmt == "pdf" and out is None:
         fail(_("--format pdf needs --out FILE"))
-    fonts = (Path(__file__).resolve().parent.parent / "web/static/vendor/fonts/files").as_uri()
 
     def body() -> bytes:
         from rasid.audit import service as audit
@@ -452,7 +451,7 @@ def advisory_export(
                 detail={"format": fmt, "lang": lang},
             )
             if fmt == "pdf":
-                return advisories.as_pdf(a, lang, fonts)
+                return advisories.as_pdf(a, lang)
             return advisories.as_text(a, lang).encode("utf-8")
 
     data = run(body)

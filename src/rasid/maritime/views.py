@@ -333,14 +333,6 @@ def quarantine_page(
 # --- navigation security advisories -----------------------------------------------------------
 
 
-def _fonts_url(request: Request) -> str:
-    from pathlib import Path
-
-    return (
-        Path(__file__).resolve().parent.parent / "web" / "static" / "vendor" / "fonts" / "files"
-    ).as_uri()
-
-
 @router.get("/maritime/advisories")
 def advisories_page(request: Request, db: DB, actor: PageActor) -> Response:
     return render(
@@ -450,7 +442,7 @@ def advisory_export(
         detail=audit_detail,
     )
     if format == "pdf":
-        pdf = advisories.as_pdf(advisory, language, _fonts_url(request))
+        pdf = advisories.as_pdf(advisory, language)
         return Response(
             pdf,
             media_type="application/pdf",

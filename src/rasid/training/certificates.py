@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from rasid.access import service as access
 from rasid.audit import service as audit
+from rasid.core import pdf
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
 from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -169,9 +170,7 @@ def _verified(db: Session, enrolment: Enrolment) -> Verified:
     )  # fmt: skip
 
 
-def certificate_pdf(
-    db: Session, actor: Actor, enrolment_id: int, fonts_dir: str, base_url: str
-) -> bytes:
+def certificate_pdf(db: Session, actor: Actor, enrolment_id: int, base_url: str) -> bytes:
     """The certificate of a passed trainee, Arabic and English on one A4 page."""
     service._require(actor, "read")
     enrolment: Enrolment = access.get_visible(db, actor, Enrolment, enrolment_id, audit_read=False)
@@ -184,21 +183,11 @@ def certificate_pdf(
         db, actor, "export", object_type="training_certificate", object_id=enrolment.id,
         detail={"format": "pdf"},
     )  # fmt: skip
-    try:
-        from weasyprint import HTML  # type: ignore[import-untyped]
-    except OSError as exc:  # Pango is missing
-        raise ValidationFailed(
-            "PDF export needs Pango on this server (Debian: libpango-1.0-0 libpangoft2-1.0-0): "
-            "%(reason)s",
-            field="format",
-            reason=str(exc).splitlines()[0],
-        ) from exc
     until_en = v.valid_until.isoformat() if v.valid_until else "no expiry"
     until_ar = v.valid_until.isoformat() if v.valid_until else "بلا انتهاء"
     url = f"{base_url.rstrip('/')}/verify/{v.code}"
     html = f"""<!doctype html><html><head><meta charset="utf-8"><style>
-@font-face {{ font-family: "Noto Sans Arabic"; src: url("{fonts_dir}/noto-sans-arabic-arabic-400-normal.woff2"); }}
-@font-face {{ font-family: "Noto Sans"; src: url("{fonts_dir}/noto-sans-latin-400-normal.woff2"); }}
+{pdf.font_faces()}
 @page {{ size: A4 landscape; margin: 1.5cm; }}
 body {{ font-family: "Noto Sans", "Noto Sans Arabic", sans-serif; text-align: center; }}
 .ar {{ direction: rtl; font-family: "Noto Sans Arabic", sans-serif; }}
@@ -212,4 +201,4 @@ h1 {{ font-size: 22pt; margin: .3cm 0; }} .name {{ font-size: 20pt; font-weight:
 <p class="name">{escape(v.name_latin or v.name_ar)}</p><p>completed the course “{escape(v.course_en or v.course_ar)}” on {v.completed_on.isoformat()}; valid until {until_en}.</p></div>
 <p class="code">{escape(v.code)} · {escape(url)}</p>
 </body></html>"""
-    return bytes(HTML(string=html).write_pdf())
+    return pdf.html_to_pdf(html)

@@ -203,11 +203,9 @@ def certificate_command(
     """Write a passed trainee's bilingual certificate as PDF."""
     from rasid.training import certificates
 
-    fonts = (Path(__file__).resolve().parent.parent / "web/static/vendor/fonts/files").as_uri()
-
     def body() -> bytes:
         with unit_of_work(as_user) as (db, actor):
-            return certificates.certificate_pdf(db, actor, enrolment_id, fonts, base_url)
+            return certificates.certificate_pdf(db, actor, enrolment_id, base_url)
 
     data = run(body)
     out.write_bytes(data)
