@@ -35,7 +35,7 @@ from rasid.intel.models import (
 from rasid.intel.schemas import AgreementIn, ReportIn, RFIAnswerIn, RFIIn
 from rasid.registry.attachments import Upload
 from rasid.web.deps import DB, PageActor, _audit_refusal, settings_of
-from rasid.web.templating import environment, render
+from rasid.web.templating import environment, labeller, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -89,21 +89,14 @@ RECORD_TYPE_LABELS = {
 }
 
 
-def _labeller(labels: dict[str, str]) -> Any:
-    def label(key: str) -> str:
-        return i18n.gettext(labels.get(key) or key or "")
-
-    return label
-
-
 _env = environment()
-_env.globals["report_status_label"] = _labeller(STATUS_LABELS)
-_env.globals["rfi_status_label"] = _labeller(RFI_STATUS_LABELS)
-_env.globals["priority_label"] = _labeller(PRIORITY_LABELS)
-_env.globals["scheme_label"] = _labeller(SCHEME_LABELS)
-_env.globals["observable_label"] = _labeller(OBSERVABLE_LABELS)
-_env.globals["record_type_label"] = _labeller(RECORD_TYPE_LABELS)
-_env.globals["sync_status_label"] = _labeller(
+_env.globals["report_status_label"] = labeller(STATUS_LABELS)
+_env.globals["rfi_status_label"] = labeller(RFI_STATUS_LABELS)
+_env.globals["priority_label"] = labeller(PRIORITY_LABELS)
+_env.globals["scheme_label"] = labeller(SCHEME_LABELS)
+_env.globals["observable_label"] = labeller(OBSERVABLE_LABELS)
+_env.globals["record_type_label"] = labeller(RECORD_TYPE_LABELS)
+_env.globals["sync_status_label"] = labeller(
     {"ok": i18n.N_("Succeeded"), "error": i18n.N_("Failed"), "running": i18n.N_("Running")}
 )
 

@@ -21,7 +21,7 @@ from rasid.maritime import advisories, alerts, live, nmea, userzones, vessels
 from rasid.maritime.events import ALERT_TYPES
 from rasid.maritime.models import ALERT_STATUSES, MaritimeAlert, Vessel
 from rasid.web.deps import DB, PageActor, _audit_refusal
-from rasid.web.templating import environment, render
+from rasid.web.templating import environment, labeller, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -73,24 +73,17 @@ FIELD_LABELS = {
 QUEUE_LIMIT = 500
 
 
-def _labeller(labels: dict[str, str]) -> Any:
-    def label(key: str) -> str:
-        return i18n.gettext(labels.get(key) or key or "")
-
-    return label
-
-
 _env = environment()
-_env.globals["alert_type_label"] = _labeller(TYPE_LABELS)
-_env.globals["alert_status_label"] = _labeller(STATUS_LABELS)
-_env.globals["severity_label"] = _labeller(SEVERITY_LABELS)
-_env.globals["vessel_category_label"] = _labeller(CATEGORY_LABELS)
-_env.globals["vessel_state_label"] = _labeller(VESSEL_STATE_LABELS)
-_env.globals["identity_field_label"] = _labeller(FIELD_LABELS)
-_env.globals["advisory_status_label"] = _labeller(
+_env.globals["alert_type_label"] = labeller(TYPE_LABELS)
+_env.globals["alert_status_label"] = labeller(STATUS_LABELS)
+_env.globals["severity_label"] = labeller(SEVERITY_LABELS)
+_env.globals["vessel_category_label"] = labeller(CATEGORY_LABELS)
+_env.globals["vessel_state_label"] = labeller(VESSEL_STATE_LABELS)
+_env.globals["identity_field_label"] = labeller(FIELD_LABELS)
+_env.globals["advisory_status_label"] = labeller(
     {"draft": i18n.N_("Draft"), "issued": i18n.N_("Issued")}
 )
-_env.globals["feed_status_label"] = _labeller(
+_env.globals["feed_status_label"] = labeller(
     {"running": i18n.N_("Running"), "stopped": i18n.N_("Stopped")}
 )
 

@@ -43,6 +43,15 @@ def _allowed(actor: Any, item: NavItem) -> bool:
     return any(actor.can(p) for p in item.permission.split("|"))
 
 
+def labeller(labels: dict[str, str]) -> Any:
+    """A template function translating a stored key by its label (the key when unknown)."""
+
+    def label(key: str) -> str:
+        return i18n.gettext(labels.get(key) or key or "")
+
+    return label
+
+
 def _static_url(path: str) -> str:
     return f"/static/{path}?v={__version__}"
 
