@@ -13,6 +13,7 @@ import shutil
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -291,3 +292,111 @@ def cli_env(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> Iterator[Set
     yield settings
     get_settings.cache_clear()
     cli_support.session_factory.cache_clear()
+
+
+@pytest.fixture
+def plan(world: World, factory: sessionmaker[Session]) -> dict[str, int]:
+    """Ministry → directorate → two units (one denied); four people; a course, two sessions."""
+    from rasid.training import service
+
+    officer = world.actor("analyst")  # writes for moi-ct
+    TODAY = date.today()
+    with factory.begin() as db:
+        ministry = service.create_unit(
+            db, officer, code="moi", name_ar="الوزارة", name_en="Ministry", level="ministry"
+        )
+        direc = service.create_unit(
+            db,
+            officer,
+            code="ct",
+            name_ar="إدارة مكافحة الإرهاب",
+            name_en="CT Directorate",
+            level="directorate",
+            parent_id=ministry.id,
+        )
+        good = service.create_unit(
+            db, officer, code="u1", name_ar="الوحدة الأولى", name_en="Unit 1", parent_id=direc.id
+        )
+        bad = service.create_unit(
+            db, officer, code="u2", name_ar="الوحدة الثانية", name_en="Unit 2", parent_id=direc.id
+        )
+        start = TODAY - timedelta(days=30)
+        for ref, unit in (("U-1", good), ("U-2", bad)):
+            service.record_vetting(
+                db,
+                officer,
+                ref=ref,
+                unit_id=unit.id,
+                status="approved",
+                requested_on=start - timedelta(days=10),
+                decided_on=start,
+            )
+        service.record_vetting(
+            db,
+            officer,
+            ref="U-2",
+            unit_id=bad.id,
+            status="denied",
+            requested_on=start - timedelta(days=10),
+            decided_on=start + timedelta(days=1),
+        )
+        people = {}
+        for key, name, unit in (
+            ("ali", "علي", good),
+            ("salem", "سالم", good),
+            ("noor", "نور", good),
+            ("badr", "بدر", bad),
+        ):
+            p = service.create_person(
+                db,
+                officer,
+                name_ar=name,
+                name_latin=key.title(),
+                national_id=f"NID-{key}",
+                unit_id=unit.id,
+            )
+            people[key] = p.id
+        for key in ("ali", "salem", "badr"):
+            service.record_vetting(
+                db,
+                officer,
+                ref=f"P-{key}",
+                person_id=people[key],
+                status="approved",
+                requested_on=start - timedelta(days=5),
+                decided_on=start,
+            )
+        course = service.create_course(
+            db,
+            officer,
+            title_ar="التحقيق في الحوادث البحرية",
+            title_en="Maritime incident investigation",
+            duration_days=5,
+            certificate_valid_months=24,
+        )
+        first = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=10),
+            end_date=TODAY + timedelta(days=14),
+            capacity=2,
+            venue="عدن",
+        )
+        clash = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=12),
+            end_date=TODAY + timedelta(days=16),
+            capacity=5,
+        )
+        late = service.create_session(
+            db,
+            officer,
+            course_id=course.id,
+            start_date=TODAY + timedelta(days=400),
+            end_date=TODAY + timedelta(days=404),
+            capacity=5,
+        )
+        return {**people, "session": first.id, "clash": clash.id, "late": late.id, "good": good.id}

@@ -127,17 +127,11 @@ def enrol_command(
 
 
 def _audit_refusal(as_user: str | None, session_id: int, personnel_id: int, reason: str) -> None:
-    from rasid.audit import service as audit
+    from rasid.training import service
 
     with unit_of_work(as_user) as (db, actor):
-        audit.record(
-            db,
-            actor,
-            "enrol",
-            object_type="training_session",
-            object_id=session_id,
-            detail={"person_id": personnel_id, "reason": reason},
-            outcome="refused",
+        service.record_refusal(
+            db, actor, "enrol", "training_session", session_id, reason, person_id=personnel_id
         )
 
 

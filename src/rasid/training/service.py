@@ -590,3 +590,196 @@ def set_status(db: Session, actor: Actor, enrolment_id: int, status: str) -> Enr
 def flagged_enrolments(db: Session, actor: Actor) -> list[Enrolment]:
     _require(actor, "read")
     return list(db.scalars(access.visible(actor, Enrolment).where(Enrolment.flagged)))
+
+
+# --- reads for the pages -------------------------------------------------------------------------
+
+NAME_MATCH_MIN = 0.5  # the registry search's threshold for a name match
+
+
+@dataclass(frozen=True)
+class PersonHit:
+    person: TrainingPerson
+    score: float
+    matched: str
+
+
+def search_personnel(db: Session, actor: Actor, query: str, limit: int = 50) -> list[PersonHit]:
+    """Personnel whose Arabic name or transliteration matches ``query`` in either script (the
+    registry's cross-script name matching: محمد finds Mohammed and Muhammad), or whose
+    national ID is ``query``; best first."""
+    from rasid.registry import names
+
+    _require(actor, "read")
+    query = " ".join(query.split())
+    if not query:
+        return []
+    by_id = db.scalars(
+        access.visible(actor, TrainingPerson).where(TrainingPerson.national_id == query)
+    ).all()
+    hits = [PersonHit(p, 1.0, p.national_id) for p in by_id]
+    seen = {p.id for p in by_id}
+    q = names.parse(query)
+    for person in db.scalars(access.visible(actor, TrainingPerson)):
+        if person.id in seen:
+            continue
+        best = max(
+            ((names.score(q, names.parse(n)).score, n) for n in (person.name_ar, person.name_latin)
+             if n),
+            default=(0.0, ""),
+        )  # fmt: skip
+        if best[0] >= NAME_MATCH_MIN:
+            hits.append(PersonHit(person, best[0], best[1]))
+    hits.sort(key=lambda h: (-h.score, h.person.id))
+    return hits[:limit]
+
+
+def get_person(db: Session, actor: Actor, person_id: int) -> TrainingPerson:
+    """One person (an audited read: personnel records are protected data)."""
+    _require(actor, "read")
+    person: TrainingPerson = access.get_visible(db, actor, TrainingPerson, person_id)
+    return person
+
+
+def get_session(db: Session, actor: Actor, session_id: int) -> TrainingSession:
+    _require(actor, "read")
+    session: TrainingSession = access.get_visible(db, actor, TrainingSession, session_id)
+    return session
+
+
+def list_units(db: Session, actor: Actor) -> list[TrainingUnit]:
+    _require(actor, "read")
+    return list(db.scalars(access.visible(actor, TrainingUnit).order_by(TrainingUnit.code)))
+
+
+def list_courses(db: Session, actor: Actor) -> list[Course]:
+    _require(actor, "read")
+    return list(db.scalars(access.visible(actor, Course).order_by(Course.title_en, Course.id)))
+
+
+def vetting_cases(
+    db: Session, actor: Actor, *, person_id: int | None = None, unit_id: int | None = None
+) -> list[VettingCase]:
+    """A subject's vetting cases, newest decision first."""
+    stmt = access.visible(actor, VettingCase)
+    stmt = (
+        stmt.where(VettingCase.person_id == person_id)
+        if person_id is not None
+        else stmt.where(VettingCase.unit_id == unit_id)
+    )
+    return list(
+        db.scalars(
+            stmt.order_by(
+                VettingCase.decided_on.desc().nulls_last(), VettingCase.requested_on.desc()
+            )
+        )
+    )
+
+
+def unit_vetting(db: Session, unit: TrainingUnit, on: date) -> tuple[str, date | None]:
+    case = latest_vetting(db, unit_id=unit.id)
+    if case is None:
+        return "none", None
+    return effective_status(case, on), valid_until(case)
+
+
+@dataclass(frozen=True)
+class EnrolmentRow:
+    enrolment: Enrolment
+    person: TrainingPerson
+    unit: TrainingUnit | None
+    days_present: int
+
+
+def session_enrolments(db: Session, actor: Actor, session_id: int) -> list[EnrolmentRow]:
+    """A session's enrolments with their trainee, unit and days present."""
+    from rasid.training.models import Attendance
+
+    _require(actor, "read")
+    enrolments = list(
+        db.scalars(
+            access.visible(actor, Enrolment)
+            .where(Enrolment.session_id == session_id)
+            .order_by(Enrolment.id)
+        )
+    )
+    ids = [e.id for e in enrolments]
+    present = dict(
+        db.execute(
+            select(Attendance.enrolment_id, func.count())
+            .where(Attendance.enrolment_id.in_(ids), Attendance.present)
+            .group_by(Attendance.enrolment_id)
+        ).all()
+    )
+    people = {
+        p.id: p
+        for p in db.scalars(
+            select(TrainingPerson).where(TrainingPerson.id.in_({e.person_id for e in enrolments}))
+        )
+    }
+    units = {
+        u.id: u
+        for u in db.scalars(
+            select(TrainingUnit).where(TrainingUnit.id.in_({p.unit_id for p in people.values()}))
+        )
+    }
+    return [
+        EnrolmentRow(
+            e,
+            people[e.person_id],
+            units.get(people[e.person_id].unit_id),
+            int(present.get(e.id, 0)),
+        )
+        for e in enrolments
+    ]
+
+
+def record_refusal(
+    db: Session, actor: Actor, action: str, object_type: str, object_id: int, reason: str,
+    **detail: Any,
+) -> None:  # fmt: skip
+    """The audit entry of a refused enrolment, invitation or attendance (written by the
+    interface in its own transaction, after the refused work was rolled back)."""
+    audit.record(db, actor, action, object_type=object_type, object_id=object_id,
+                 detail={**detail, "reason": reason}, outcome="refused")  # fmt: skip
+
+
+def get_enrolment(db: Session, actor: Actor, enrolment_id: int) -> Enrolment:
+    _require(actor, "read")
+    enrolment: Enrolment = access.get_visible(db, actor, Enrolment, enrolment_id, audit_read=False)
+    return enrolment
+
+
+def course_of(db: Session, session: TrainingSession) -> Course:
+    course = db.get(Course, session.course_id)
+    assert course is not None
+    return course
+
+
+@dataclass(frozen=True)
+class PersonEnrolment:
+    enrolment: Enrolment
+    session: TrainingSession
+    course: Course
+
+
+def person_enrolments(db: Session, actor: Actor, person_id: int) -> list[PersonEnrolment]:
+    rows = db.execute(
+        access.visible(actor, Enrolment)
+        .add_columns(TrainingSession, Course)
+        .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+        .join(Course, Course.id == TrainingSession.course_id)
+        .where(Enrolment.person_id == person_id)
+        .order_by(TrainingSession.start_date.desc())
+    ).all()
+    return [PersonEnrolment(e, s, c) for e, s, c in rows]
+
+
+def flagged_rows(db: Session, actor: Actor) -> list[EnrolmentRow]:
+    """Enrolments flagged for the training officer's review, with their trainee."""
+    out: list[EnrolmentRow] = []
+    for e in flagged_enrolments(db, actor):
+        person = db.get(TrainingPerson, e.person_id)
+        if person is not None:
+            out.append(EnrolmentRow(e, person, db.get(TrainingUnit, person.unit_id), 0))
+    return out
