@@ -217,6 +217,19 @@ def test_api_enrol_refusal_names_the_reason_and_is_audited(
             )
         ).all()
         assert any("training/enrolments" in (r.detail or "") for r in refusals)
+    hidden = client.post(
+        "/api/v1/training/enrolments",
+        json={"session_id": plan["session"], "person_id": plan["ali"]},
+        headers={"Authorization": f"Bearer {partner}"},
+    )
+    assert hidden.status_code == 404
+    with factory() as db:
+        by_partner = db.scalars(
+            select(AuditEntry).where(
+                AuditEntry.outcome == "refused", AuditEntry.username == "partner"
+            )
+        ).all()
+        assert len(by_partner) == 1  # audited once, not again by the unit of work
 
 
 def test_attendance_results_certificate_and_public_verification(

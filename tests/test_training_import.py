@@ -100,3 +100,164 @@ def test_cli_import_personnel(world: World, cli_env: Settings, unit: int, tmp_pa
         json.loads(kept.stdout)["created"] == 2
         and len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 4
     )
+
+
+# --- vetting results -------------------------------------------------------------------------
+
+VETTING = (
+    "ref,national_id,unit,status,requested_on,decided_on,valid_months,notes\n"
+    "P-1,N1,,approved,2026-01-05,2026-01-20,12,clean record\n"
+    "U-1,,u1,approved,2026-01-05,2026-01-20,,\n"
+    "P-2,N2,,pending,2026-02-01,,,\n"
+)
+VETTING_BAD = (
+    "P-3,N9,,approved,2026-01-05,2026-01-20,,\n"  # row 5: nobody with N9
+    "P-4,N2,,approved,2026/01/05,2026-02-30,,\n"  # row 6: two bad dates
+    "P-5,N2,u1,denied,2026-01-05,2026-01-06,,\n"  # row 7: two subjects
+    "P-6,N1,,maybe,2026-01-05,,,\n"  # row 8: no such status
+    "P-7,N1,,approved,2026-01-05,,99,\n"  # row 9: no decision date, validity
+    "P-1,N2,,approved,2026-01-05,2026-01-21,,\n"  # row 10: P-1 is about N1 (row 2)
+    "P-8,N2,,denied,2026-03-05,2026-03-01,,\n"  # row 11: decided before requested
+)
+
+
+@pytest.fixture
+def people(world: World, factory: sessionmaker[Session], unit: int) -> dict[str, int]:
+    officer = world.actor("analyst")
+    with factory.begin() as db:
+        return {
+            nid: service.create_person(db, officer, name_ar=name, national_id=nid, unit_id=unit).id
+            for nid, name in (("N1", "علي"), ("N2", "سالم"))
+        }
+
+
+def _cases(factory: sessionmaker[Session]) -> list[tuple[str, str]]:
+    from sqlalchemy import select
+
+    from rasid.training.models import VettingCase
+
+    with factory() as db:
+        return [
+            (c.ref, c.status) for c in db.scalars(select(VettingCase).order_by(VettingCase.ref))
+        ]
+
+
+def test_vetting_import_all_or_nothing_valid_only_and_dry_run(
+    world: World, factory: sessionmaker[Session], people: dict[str, int]
+) -> None:
+    officer = world.actor("analyst")
+    table = parse_csv((VETTING + VETTING_BAD).encode(), "vetting.csv")
+    with factory.begin() as db:
+        report = imports.import_vetting(db, officer, table)
+    assert (report.rows, report.valid, report.created) == (10, 3, 0)
+    assert [(p.row, p.column) for p in report.problems] == [
+        (5, "national_id"),
+        (6, "requested_on"),
+        (6, "decided_on"),
+        (7, "national_id"),
+        (8, "status"),
+        (9, "decided_on"),
+        (9, "valid_months"),
+        (10, "ref"),
+        (11, "decided_on"),
+    ]
+    messages = [str(p) for p in report.problems]
+    assert "row 6, requested_on: '2026/01/05' is not a date; write it as YYYY-MM-DD" in messages
+    assert "row 6, decided_on: 2026-02-30 is not a real date (no such day)" in messages
+    assert "row 2" in report.problems[7].message  # the row that made P-1 about N1
+    assert _cases(factory) == []  # all or nothing: nothing written
+    with factory.begin() as db:
+        dry = imports.import_vetting(
+            db, officer, parse_csv(VETTING.encode(), "v.csv"), dry_run=True
+        )
+    assert (dry.valid, dry.created, dry.dry_run, dry.problems) == (3, 0, True, [])
+    assert _cases(factory) == []
+    with factory.begin() as db:
+        kept = imports.import_vetting(db, officer, table, valid_only=True)
+    assert (kept.created, kept.updated, len(kept.rejected_rows)) == (3, 0, 7)
+    assert _cases(factory) == [("P-1", "approved"), ("P-2", "pending"), ("U-1", "approved")]
+    rejects = imports.rejects_csv(table, kept).splitlines()
+    assert rejects[0].startswith("row,problems,ref,national_id") and len(rejects) == 8
+    assert rejects[1].startswith("5,national_id: no person with the national ID 'N9',P-3")
+    # the same file again: P-1 and U-1 are the same decisions again, P-2 is decided now
+    decided = (
+        "ref,national_id,status,requested_on,decided_on\nP-2,N2,denied,2026-02-01,2026-02-10\n"
+    )
+    with factory.begin() as db:
+        again = imports.import_vetting(db, officer, parse_csv(decided.encode(), "d.csv"))
+    assert (again.created, again.updated) == (0, 1)
+    assert ("P-2", "denied") in _cases(factory)
+    with factory.begin() as db, pytest.raises(ValidationFailed) as no_subject:
+        imports.import_vetting(
+            db, officer, parse_csv(b"ref,status,requested_on\nX,pending,2026-01-01\n", "x.csv")
+        )
+    assert "national_id / unit" in no_subject.value.message
+
+
+def test_vetting_import_xlsx_arabic_headers_flags_enrolments(
+    world: World, factory: sessionmaker[Session], people: dict[str, int], unit: int
+) -> None:
+    from datetime import date, datetime, timedelta
+    from io import BytesIO
+
+    import openpyxl
+
+    from rasid.registry.io import parse_xlsx
+    from rasid.training.models import Enrolment
+
+    officer = world.actor("analyst")
+    today = date.today()
+    with factory.begin() as db:
+        for ref, unit_id, person_id in (("U-1", unit, None), ("P-1", None, people["N1"])):
+            service.record_vetting(db, officer, ref=ref, status="approved", unit_id=unit_id,
+                                   person_id=person_id, requested_on=today - timedelta(days=40),
+                                   decided_on=today - timedelta(days=30))  # fmt: skip
+        course = service.create_course(db, officer, title_ar="دورة", title_en="Course")
+        session = service.create_session(
+            db, officer, course_id=course.id, start_date=today + timedelta(days=10),
+            end_date=today + timedelta(days=12), capacity=5,
+        )  # fmt: skip
+        enrolment = service.enrol(db, officer, session.id, people["N1"]).id
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.append(["المرجع", "الرقم الوطني", "الحالة", "تاريخ الطلب", "تاريخ القرار", "ملاحظات"])
+    sheet.append(["P-1", "N1", "موقوف", datetime(2026, 1, 5), today.isoformat(), "تقرير جديد"])
+    sheet.append(["P-9", "N2", "قيد الدراسة", "2026-01-05", None, None])
+    sheet.append(["P-10", "N2", "موافق", "5/1/2026", None, None])  # row 4: not ISO, no decision
+    buffer = BytesIO()
+    book.save(buffer)
+    table = parse_xlsx(buffer.getvalue(), "vetting.xlsx")
+    with factory.begin() as db:
+        refused = imports.import_vetting(db, officer, table)
+    assert [(p.row, p.column) for p in refused.problems] == [
+        (4, "تاريخ الطلب"),
+        (4, "تاريخ القرار"),
+    ]
+    with factory.begin() as db:
+        report = imports.import_vetting(db, officer, table, valid_only=True)
+    assert (report.created, report.updated) == (1, 1)
+    with factory() as db:
+        flagged = db.get(Enrolment, enrolment)
+        assert flagged is not None and flagged.flagged
+        assert "P-1 is now suspended" in flagged.flag_reason
+    assert ("P-9", "pending") in _cases(factory)
+
+
+def test_cli_import_vetting(
+    world: World, cli_env: Settings, people: dict[str, int], tmp_path: Path
+) -> None:
+    path = tmp_path / "vetting.csv"
+    path.write_text(VETTING + VETTING_BAD, encoding="utf-8")
+    runner = CliRunner()
+    base = ["training", "import-vetting", str(path), "--as", "analyst"]
+    refused = runner.invoke(app, [*base, "--json"])
+    assert refused.exit_code == 1 and json.loads(refused.stdout)["created"] == 0
+    plain = runner.invoke(app, base)
+    assert plain.exit_code == 1 and "row 5, national_id: no person" in plain.stderr
+    dry = runner.invoke(app, [*base, "--dry-run", "--json"])
+    assert json.loads(dry.stdout)["dry_run"] is True and json.loads(dry.stdout)["created"] == 0
+    rejects = tmp_path / "rejects.csv"
+    kept = runner.invoke(app, [*base, "--valid-only", "--rejects", str(rejects), "--json"])
+    assert kept.exit_code == 0, kept.stderr
+    assert json.loads(kept.stdout)["created"] == 3
+    assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 8

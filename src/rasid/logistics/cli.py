@@ -1,8 +1,10 @@
-"""`rasid logistics …`: the accountability report's figures."""
+"""`rasid logistics …`: the accountability report's figures, support requests, and the
+equipment-list import."""
 
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import typer
 
@@ -114,3 +116,35 @@ def requests_move(
             return requests.move(db, actor, request_id, status).status
 
     out_console.print(f"request {request_id}: {run(body)}", highlight=False, markup=False)
+
+
+@logistics_app.command("import-equipment")
+def import_equipment_command(
+    path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="With --valid-only: write the rejected rows here."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet"),
+    encoding: str | None = typer.Option(None, "--encoding"),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Register delivered equipment from a list (type by part number or name, serial, donor,
+    case_ref, site): all or nothing (every problem listed by row and column), or
+    --valid-only with a rejects file; exit 1 when rows were refused."""
+    from rasid.logistics import imports
+    from rasid.registry.io import read_table
+    from rasid.training.cli import finish_import
+
+    def body() -> tuple[imports.EquipmentReport, str]:
+        table = read_table(path, encoding=encoding, sheet=sheet)
+        with unit_of_work(as_user) as (db, actor):
+            report = imports.import_equipment(
+                db, actor, table, dry_run=dry_run, valid_only=valid_only
+            )
+            return report, imports.rejects_csv(table, report)
+
+    report, rejected = run(body)
+    finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json)

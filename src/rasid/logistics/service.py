@@ -5,6 +5,11 @@ Refused with a clear message, nothing half-saved: a serial that already exists, 
 of an item that is missing, destroyed or not held by the issuing side, a check result for a
 serial the checked unit does not hold. Every custody change appends to the item's custody
 chain (append-only in the database). Reads go through ``access/``; changes are audited.
+
+The read functions at the end (``list_*``, ``get_*``, ``unit_items``, ``check_lines``…) are
+what the pages and the API both call. Opening one record (:func:`get_item`,
+:func:`get_handover`, :func:`get_check`) is an audited read; the lists and the parts of a
+record (its items, lines, custody chain) are not, as in the other contexts.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from rasid.core.errors import Conflict, Forbidden, ValidationFailed
 from rasid.logistics.models import (
     CHECK_KINDS,
     CHECK_RESULTS,
+    ITEM_STATUSES,
     CheckLine,
     CustodyEvent,
     Deficiency,
@@ -106,8 +112,15 @@ def add_items(
     clean = [s.strip().upper() for s in serials if s.strip()]
     if not clean:
         raise ValidationFailed("No serial number given.", field="serials")
+    for name, value, limit in (("donor", donor, 200), ("case_ref", case_ref, 80),
+                               ("site", site, 200)):  # fmt: skip
+        if len(value.strip()) > limit:
+            raise ValidationFailed("At most %(limit)s characters.", field=name, limit=limit)
     seen: set[str] = set()
     for i, serial in enumerate(clean):
+        if len(serial) > 80:
+            raise ValidationFailed("At most %(limit)s characters.", field=f"serials.{i}",
+                                   limit=80)  # fmt: skip
         if serial in seen:
             raise ValidationFailed("Serial %(serial)s is listed twice.", field=f"serials.{i}",
                                    serial=serial)  # fmt: skip
@@ -345,3 +358,360 @@ def custody_chain(db: Session, actor: Actor, item_id: int) -> list[CustodyEvent]
             select(CustodyEvent).where(CustodyEvent.item_id == item.id).order_by(CustodyEvent.id)
         )
     )
+
+
+# --- reads for the pages and the API -------------------------------------------------------------
+
+CHECK_STATUSES: tuple[str, ...] = ("scheduled", "done")
+ACCOUNTABLE_STATUSES: tuple[str, ...] = ("held", "missing")
+
+
+def list_types(db: Session, actor: Actor) -> list[EquipmentType]:
+    """The equipment types the actor may see, by English (else Arabic) name."""
+    _require(actor, "read")
+    return list(
+        db.scalars(
+            access.visible(actor, EquipmentType).order_by(
+                EquipmentType.name_en, EquipmentType.name_ar, EquipmentType.id
+            )
+        )
+    )
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def list_items(
+    db: Session,
+    actor: Actor,
+    *,
+    unit_id: int | None = None,
+    status: str | None = None,
+    serial_prefix: str | None = None,
+    limit: int = 500,
+) -> list[Item]:
+    """Visible items by serial, filtered by custodian unit, status and serial prefix."""
+    _require(actor, "read")
+    stmt = access.visible(actor, Item)
+    if unit_id is not None:
+        stmt = stmt.where(Item.custodian_unit_id == unit_id)
+    if status:
+        if status not in ITEM_STATUSES:
+            raise ValidationFailed("The status is one of: %(statuses)s.", field="status",
+                                   statuses=", ".join(ITEM_STATUSES))  # fmt: skip
+        stmt = stmt.where(Item.status == status)
+    prefix = (serial_prefix or "").strip().upper()
+    if prefix:
+        stmt = stmt.where(Item.serial.like(_like_prefix(prefix), escape="\\"))
+    return list(db.scalars(stmt.order_by(Item.serial, Item.id).limit(max(1, min(limit, 5000)))))
+
+
+def get_item(db: Session, actor: Actor, item_id: int) -> Item:
+    """One item (an audited read; 404 whether missing or hidden)."""
+    _require(actor, "read")
+    item: Item = access.get_visible(db, actor, Item, item_id)
+    return item
+
+
+def unit_items(db: Session, actor: Actor, unit_id: int) -> list[Item]:
+    """The items a unit holds (held or missing, the unit their custodian): the serials a
+    check of that unit expects."""
+    _require(actor, "read")
+    unit = _unit(db, actor, unit_id)
+    return list(
+        db.scalars(
+            access.visible(actor, Item)
+            .where(Item.custodian_unit_id == unit.id, Item.status.in_(ACCOUNTABLE_STATUSES))
+            .order_by(Item.serial, Item.id)
+        )
+    )
+
+
+def list_handovers(db: Session, actor: Actor) -> list[Handover]:
+    """Visible hand-overs, the newest first."""
+    _require(actor, "read")
+    return list(
+        db.scalars(
+            access.visible(actor, Handover).order_by(Handover.issued_at.desc(), Handover.id.desc())
+        )
+    )
+
+
+def get_handover(db: Session, actor: Actor, handover_id: int) -> Handover:
+    """One hand-over (an audited read)."""
+    _require(actor, "read")
+    handover: Handover = access.get_visible(db, actor, Handover, handover_id)
+    return handover
+
+
+def handover_items(db: Session, actor: Actor, handover_id: int) -> list[Item]:
+    """The items of a visible hand-over, by serial."""
+    _require(actor, "read")
+    handover: Handover = access.get_visible(db, actor, Handover, handover_id, audit_read=False)
+    return list(
+        db.scalars(
+            access.visible(actor, Item)
+            .join(HandoverItem, HandoverItem.item_id == Item.id)
+            .where(HandoverItem.handover_id == handover.id)
+            .order_by(Item.serial, Item.id)
+        )
+    )
+
+
+def list_checks(db: Session, actor: Actor, *, status: str | None = None) -> list[EndUseCheck]:
+    """Visible end-use checks by scheduled date, optionally only ``scheduled`` or ``done``."""
+    _require(actor, "read")
+    stmt = access.visible(actor, EndUseCheck)
+    if status:
+        if status not in CHECK_STATUSES:
+            raise ValidationFailed("The status is one of: %(statuses)s.", field="status",
+                                   statuses=", ".join(CHECK_STATUSES))  # fmt: skip
+        stmt = stmt.where(EndUseCheck.status == status)
+    return list(db.scalars(stmt.order_by(EndUseCheck.scheduled_for, EndUseCheck.id)))
+
+
+def get_check(db: Session, actor: Actor, check_id: int) -> EndUseCheck:
+    """One end-use check (an audited read)."""
+    _require(actor, "read")
+    check: EndUseCheck = access.get_visible(db, actor, EndUseCheck, check_id)
+    return check
+
+
+def overdue_checks(db: Session, actor: Actor, on: date | None = None) -> list[EndUseCheck]:
+    """Scheduled checks past their date (on ``on``, default today), the oldest first."""
+    _require(actor, "read")
+    day = on or date.today()
+    return list(
+        db.scalars(
+            access.visible(actor, EndUseCheck)
+            .where(EndUseCheck.status == "scheduled", EndUseCheck.scheduled_for < day)
+            .order_by(EndUseCheck.scheduled_for, EndUseCheck.id)
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CheckLineRow:
+    line: CheckLine
+    item: Item
+
+
+def check_lines(db: Session, actor: Actor, check_id: int) -> list[CheckLineRow]:
+    """The per-serial results recorded at a visible check, by serial."""
+    _require(actor, "read")
+    check: EndUseCheck = access.get_visible(db, actor, EndUseCheck, check_id, audit_read=False)
+    rows = db.execute(
+        select(CheckLine, Item)
+        .join(Item, Item.id == CheckLine.item_id)
+        .where(CheckLine.check_id == check.id)
+        .order_by(Item.serial, CheckLine.id)
+    ).all()
+    return [CheckLineRow(line, item) for line, item in rows]
+
+
+def list_deficiencies(db: Session, actor: Actor, *, open_only: bool = False) -> list[Deficiency]:
+    """Visible deficiencies: open ones first, by due date."""
+    _require(actor, "read")
+    stmt = access.visible(actor, Deficiency)
+    if open_only:
+        stmt = stmt.where(Deficiency.closed_on.is_(None))
+    return list(
+        db.scalars(
+            stmt.order_by(Deficiency.closed_on.is_not(None), Deficiency.due_date, Deficiency.id)
+        )
+    )
+
+
+def deficiency_opened_on(db: Session, deficiency: Deficiency) -> date:
+    """The day a deficiency was found: its check's date (else 30 days before it is due)."""
+    if deficiency.check_id is not None:
+        check = db.get(EndUseCheck, deficiency.check_id)
+        if check is not None and check.done_on is not None:
+            return check.done_on
+    return deficiency.due_date - timedelta(days=DEFICIENCY_DAYS)
+
+
+def _deficiency_snap(d: Deficiency) -> dict[str, Any]:
+    return {"corrective_action": d.corrective_action,
+            "closed_on": d.closed_on.isoformat() if d.closed_on else None}  # fmt: skip
+
+
+def update_deficiency(
+    db: Session,
+    actor: Actor,
+    deficiency_id: int,
+    *,
+    corrective_action: str | None = None,
+    closed_on: date | None = None,
+) -> Deficiency:
+    """Record the corrective action and/or close a deficiency (closing needs a corrective
+    action and a date neither before the deficiency was found nor in the future). A closed
+    deficiency is not changed again."""
+    _require(actor, "write")
+    row: Deficiency = access.get_visible(db, actor, Deficiency, deficiency_id, audit_read=False)
+    if row.closed_on is not None:
+        raise Conflict("This deficiency is closed already.", field="closed_on")
+    action = row.corrective_action if corrective_action is None else corrective_action.strip()
+    if closed_on is not None:
+        if not action:
+            raise ValidationFailed("A deficiency is closed with its corrective action.",
+                                   field="corrective_action")  # fmt: skip
+        opened = deficiency_opened_on(db, row)
+        if closed_on < opened:
+            raise ValidationFailed("The closing date is before the deficiency was found "
+                                   "(%(opened)s).", field="closed_on",
+                                   opened=opened.isoformat())  # fmt: skip
+        if closed_on > date.today():
+            raise ValidationFailed("The date is in the future.", field="closed_on")
+    if action == row.corrective_action and closed_on is None:
+        return row  # nothing changes
+    before = _deficiency_snap(row)
+    row.corrective_action = action
+    if closed_on is not None:
+        row.closed_on = closed_on
+    db.flush()
+    audit.record_change(db, actor, "update", "logistics_deficiency", row.id, before,
+                        _deficiency_snap(row))  # fmt: skip
+    return row
+
+
+# --- the quarterly accountability report -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MissingItem:
+    item_id: int
+    serial: str
+    type_id: int
+    type_name: str
+    unit_id: int | None
+    unit_name: str
+
+
+@dataclass(frozen=True)
+class OpenDeficiency:
+    deficiency_id: int
+    description: str
+    due_date: date
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CheckSummary:
+    check_id: int
+    unit_id: int
+    unit_name: str
+    kind: str
+    scheduled_for: date
+    done_on: date | None
+
+
+@dataclass(frozen=True)
+class AccountabilityReport:
+    """The quarter's accountability: figures, lists and the share of serials verified, as
+    of ``as_of`` — the quarter's last day, or today while the quarter is not over."""
+
+    year: int
+    quarter: int
+    start: date
+    end: date
+    as_of: date
+    figures: Accountability
+    share_verified: float
+    missing_items: list[MissingItem]
+    open_deficiencies: list[OpenDeficiency]
+    overdue_checks: list[CheckSummary]
+    checks_done: list[CheckSummary]
+
+
+def quarter_dates(year: int, quarter: int) -> tuple[date, date]:
+    """First and last day of a calendar quarter (refused naming ``year`` / ``quarter``)."""
+    if not 1 <= quarter <= 4:
+        raise ValidationFailed("The quarter is 1, 2, 3 or 4.", field="quarter")
+    if not 1900 <= year <= 9998:
+        raise ValidationFailed("The year is not valid.", field="year")
+    start = date(year, 3 * quarter - 2, 1)
+    end = date(year + 1, 1, 1) if quarter == 4 else date(year, 3 * quarter + 1, 1)
+    return start, end - timedelta(days=1)
+
+
+def _name(row: EquipmentType | TrainingUnit | None) -> str:
+    return (row.name_en or row.name_ar) if row is not None else ""
+
+
+def _visible_units(db: Session, actor: Actor, ids: Iterable[int | None]) -> dict[int, TrainingUnit]:
+    wanted = sorted({i for i in ids if i is not None})
+    out: dict[int, TrainingUnit] = {}
+    for start in range(0, len(wanted), 500):
+        for unit in db.scalars(
+            access.visible(actor, TrainingUnit).where(
+                TrainingUnit.id.in_(wanted[start : start + 500])
+            )
+        ):
+            out[unit.id] = unit
+    return out
+
+
+def _summaries(db: Session, actor: Actor, checks: list[EndUseCheck]) -> list[CheckSummary]:
+    units = _visible_units(db, actor, (c.unit_id for c in checks))
+    return [
+        CheckSummary(c.id, c.unit_id, _name(units.get(c.unit_id)), c.kind, c.scheduled_for,
+                     c.done_on)
+        for c in checks
+    ]  # fmt: skip
+
+
+def accountability_report(
+    db: Session, actor: Actor, year: int, quarter: int, *, today: date | None = None
+) -> AccountabilityReport:
+    """The quarterly accountability report over what the actor may see: the
+    :func:`accountability` figures as of the quarter's last day (today while it runs), the
+    share of accountable serials verified in the last 12 months, the missing items, the open
+    deficiencies (overdue or not), the checks overdue and the checks done in the quarter."""
+    _require(actor, "read")
+    start, end = quarter_dates(year, quarter)
+    as_of = min(end, today or date.today())
+    figures = accountability(db, actor, on=as_of)
+    share = figures.serials_verified_12m / figures.serials_total if figures.serials_total else 0.0
+    missing = list(
+        db.scalars(
+            access.visible(actor, Item).where(Item.status == "missing").order_by(Item.serial)
+        )
+    )
+    types = {
+        t.id: t
+        for t in db.scalars(
+            access.visible(actor, EquipmentType).where(
+                EquipmentType.id.in_({i.type_id for i in missing})
+            )
+        )
+    }
+    units = _visible_units(db, actor, (i.custodian_unit_id for i in missing))
+    missing_items = [
+        MissingItem(i.id, i.serial, i.type_id, _name(types.get(i.type_id)), i.custodian_unit_id,
+                    _name(units.get(i.custodian_unit_id or 0)))
+        for i in missing
+    ]  # fmt: skip
+    open_deficiencies = [
+        OpenDeficiency(d.id, d.description, d.due_date, d.due_date < as_of)
+        for d in list_deficiencies(db, actor, open_only=True)
+    ]
+    done = list(
+        db.scalars(
+            access.visible(actor, EndUseCheck)
+            .where(
+                EndUseCheck.status == "done",
+                EndUseCheck.done_on >= start,
+                EndUseCheck.done_on <= end,
+            )
+            .order_by(EndUseCheck.done_on, EndUseCheck.id)
+        )
+    )
+    return AccountabilityReport(
+        year=year, quarter=quarter, start=start, end=end, as_of=as_of, figures=figures,
+        share_verified=share, missing_items=missing_items, open_deficiencies=open_deficiencies,
+        overdue_checks=_summaries(db, actor, overdue_checks(db, actor, on=as_of)),
+        checks_done=_summaries(db, actor, done),
+    )  # fmt: skip

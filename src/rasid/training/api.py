@@ -7,10 +7,9 @@ from datetime import date
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
-from rasid.core.errors import RasidError
 from rasid.training import service
 from rasid.training.models import TrainingUnit
-from rasid.web.deps import DB, ApiActor, _audit_refusal
+from rasid.web.deps import DB, ApiActor, guarded
 
 router = APIRouter(prefix="/api/v1/training", tags=["training"])
 
@@ -94,12 +93,8 @@ def _out(e: object) -> EnrolmentOut:
 def enrol(body: EnrolIn, request: Request, db: DB, actor: ApiActor) -> EnrolmentOut:
     """Enrol through the vetting gate: 403 naming the reason when the trainee or a unit
     above them is not vetted for the whole session; 409 when full or overlapping."""
-    try:
-        return _out(service.enrol(db, actor, body.session_id, body.person_id))
-    except RasidError as exc:
-        db.rollback()
-        _audit_refusal(request, request.app.state.session_factory, exc)
-        raise
+    return _out(guarded(request, db, lambda: service.enrol(db, actor, body.session_id,
+                                                            body.person_id)))  # fmt: skip
 
 
 @router.post("/enrolments/{enrolment_id}/status", response_model=EnrolmentOut)
@@ -107,9 +102,5 @@ def set_status(
     enrolment_id: int, body: StatusIn, request: Request, db: DB, actor: ApiActor
 ) -> EnrolmentOut:
     """Invite, mark attended or completed (each through the gate again), or withdraw."""
-    try:
-        return _out(service.set_status(db, actor, enrolment_id, body.status))
-    except RasidError as exc:
-        db.rollback()
-        _audit_refusal(request, request.app.state.session_factory, exc)
-        raise
+    return _out(guarded(request, db, lambda: service.set_status(db, actor, enrolment_id,
+                                                                 body.status)))  # fmt: skip

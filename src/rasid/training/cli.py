@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
 from rasid.core.cli_support import AS_OPTION, err_console, out_console, run, unit_of_work
 from rasid.core.errors import RasidError
 from rasid.core.i18n import gettext as _
+
+if TYPE_CHECKING:
+    from rasid.training.imports import RowReport
 
 training_app = typer.Typer(
     help="Training: sessions, personnel, enrolment through the vetting gate.",
@@ -232,25 +236,34 @@ def due_command(
 @training_app.command("roster")
 def roster_command(
     session_id: int = typer.Argument(...),
-    out: Path = typer.Option(..., "--out", help="CSV file for the partner."),
+    out: Path = typer.Option(..., "--out", help="The file for the partner."),
+    fmt: str = typer.Option("csv", "--format", help="csv (UTF-8 with BOM) or xlsx."),
     as_user: str | None = AS_OPTION,
 ) -> None:
-    """A session's roster as CSV (names, rank, unit, status, vetting; no national IDs)."""
+    """A session's roster as CSV or XLSX (names, rank, unit, status, vetting; no national
+    IDs); the XLSX sheet reads right-to-left for a session taught in Arabic."""
     from rasid.audit import service as audit
+    from rasid.core.cli_support import fail
     from rasid.training import reports
 
-    def body() -> str:
-        with unit_of_work(as_user) as (db, actor):
-            text = reports.roster_csv(db, actor, session_id)
-            audit.record(db, actor, "export", object_type="training_session", object_id=session_id,
-                         detail={"format": "csv", "rows": text.count("\n") - 1})  # fmt: skip
-            return text
+    if fmt not in ("csv", "xlsx"):
+        fail(_("--format must be csv or xlsx"))
 
-    text = run(body)
-    out.write_text(text, encoding="utf-8-sig")
-    out_console.print(
-        f"{out} written ({text.count(chr(10)) - 1} trainees)", highlight=False, markup=False
-    )
+    def body() -> tuple[bytes, int]:
+        with unit_of_work(as_user) as (db, actor):
+            if fmt == "xlsx":
+                data = reports.roster_xlsx(db, actor, session_id)
+                rows = len(reports.roster_rows(db, actor, session_id)[1])
+            else:
+                text = reports.roster_csv(db, actor, session_id)
+                data, rows = text.encode("utf-8-sig"), text.count("\n") - 1
+            audit.record(db, actor, "export", object_type="training_session", object_id=session_id,
+                         detail={"format": fmt, "rows": rows})  # fmt: skip
+            return data, rows
+
+    data, rows = run(body)
+    out.write_bytes(data)
+    out_console.print(f"{out} written ({rows} trainees)", highlight=False, markup=False)
 
 
 @training_app.command("trained")
@@ -292,6 +305,21 @@ def import_personnel_command(
             return report, imports.rejects_csv(table, report)
 
     report, rejected = run(body)
+    finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json)
+
+
+def finish_import(
+    report: RowReport,
+    rejected: str,
+    *,
+    rejects: Path | None,
+    valid_only: bool,
+    as_json: bool,
+    updated: int | None = None,
+) -> None:
+    """What every import command ends with: the rejects file (with --valid-only), the report
+    as JSON or the problems on standard error and a summary line; exit 1 when rows were
+    refused and nothing was imported."""
     if rejects is not None and valid_only:
         rejects.write_text(rejected, encoding="utf-8-sig")
     if as_json:
@@ -301,9 +329,43 @@ def import_personnel_command(
             err_console.print(str(p), highlight=False, markup=False)
         out_console.print(
             f"{report.rows} rows, {report.valid} valid, {report.created} created"
-            + (" (dry run)" if dry_run else ""),
+            + (f", {updated} updated" if updated is not None else "")
+            + (" (dry run)" if report.dry_run else ""),
             highlight=False,
             markup=False,
         )
     if report.problems and not valid_only:
         raise typer.Exit(1)
+
+
+@training_app.command("import-vetting")
+def import_vetting_command(
+    path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="With --valid-only: write the rejected rows here."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet"),
+    encoding: str | None = typer.Option(None, "--encoding"),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Import vetting results (ref, national_id or unit, status, requested_on, decided_on,
+    valid_months, notes): all or nothing (every problem listed by row and column), or
+    --valid-only with a rejects file; a changed decision flags the enrolments it concerns;
+    exit 1 when rows were refused."""
+    from rasid.registry.io import read_table
+    from rasid.training import imports
+
+    def body() -> tuple[imports.VettingReport, str]:
+        table = read_table(path, encoding=encoding, sheet=sheet)
+        with unit_of_work(as_user) as (db, actor):
+            report = imports.import_vetting(
+                db, actor, table, dry_run=dry_run, valid_only=valid_only
+            )
+            return report, imports.rejects_csv(table, report)
+
+    report, rejected = run(body)
+    finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json,
+                  updated=report.updated)  # fmt: skip

@@ -167,19 +167,19 @@ ROSTER_COLUMNS = ("session_id", "course", "start", "end", "name_ar", "name_latin
                   "unit", "status", "vetting_ref", "vetting_valid_until")  # fmt: skip
 
 
-def roster_csv(db: Session, actor: Actor, session_id: int) -> str:
-    """A session's roster for the funding partner (no national IDs or contacts)."""
+def roster_rows(
+    db: Session, actor: Actor, session_id: int
+) -> tuple[TrainingSession, list[list[str]]]:
+    """A session (an audited read) and its roster's rows, in :data:`ROSTER_COLUMNS` order."""
     session: TrainingSession = access.get_visible(db, actor, TrainingSession, session_id)
     course = db.get(Course, session.course_id)
     assert course is not None
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(ROSTER_COLUMNS)
     enrolments = db.scalars(
         access.visible(actor, Enrolment)
         .where(Enrolment.session_id == session.id, Enrolment.status != "withdrawn")
         .order_by(Enrolment.id)
     )
+    rows: list[list[str]] = []
     for e in enrolments:
         person = db.get(TrainingPerson, e.person_id)
         if person is None:
@@ -187,10 +187,53 @@ def roster_csv(db: Session, actor: Actor, session_id: int) -> str:
         unit = db.get(TrainingUnit, person.unit_id)
         case: VettingCase | None = service.latest_vetting(db, person_id=person.id)
         until = service.valid_until(case) if case else None
-        writer.writerow([
-            session.id, course.title_en or course.title_ar, session.start_date.isoformat(),
+        rows.append([
+            str(session.id), course.title_en or course.title_ar, session.start_date.isoformat(),
             session.end_date.isoformat(), person.name_ar, person.name_latin, person.rank,
             (unit.name_en or unit.name_ar) if unit else "", e.status,
             case.ref if case else "", until.isoformat() if until else "",
         ])  # fmt: skip
+    return session, rows
+
+
+def roster_csv(db: Session, actor: Actor, session_id: int) -> str:
+    """A session's roster for the funding partner (no national IDs or contacts)."""
+    _session, rows = roster_rows(db, actor, session_id)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(ROSTER_COLUMNS)
+    writer.writerows(rows)
     return out.getvalue()
+
+
+def roster_xlsx(db: Session, actor: Actor, session_id: int) -> bytes:
+    """The roster of :func:`roster_csv` as an XLSX workbook: a bold, frozen header row, the
+    Arabic text as it is, the sheet right-to-left when the session is taught in Arabic. Text
+    is stored as text (a name starting with ``=`` is never run as a formula), dates as
+    ``YYYY-MM-DD`` as in the CSV, the session id as a number."""
+    from openpyxl import Workbook  # type: ignore[import-untyped]
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE  # type: ignore[import-untyped]
+    from openpyxl.styles import Font  # type: ignore[import-untyped]
+
+    session, rows = roster_rows(db, actor, session_id)
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.title = f"session {session.id}"
+    sheet.sheet_view.rightToLeft = session.language == "ar"
+    for r, values in enumerate([list(ROSTER_COLUMNS), *rows], start=1):
+        for c, value in enumerate(values, start=1):
+            if r > 1 and c == 1:
+                sheet.cell(row=r, column=c, value=int(value))  # the session id, a number
+            elif value:
+                cell = sheet.cell(row=r, column=c, value=ILLEGAL_CHARACTERS_RE.sub("", value))
+                cell.data_type = "s"
+                if r == 1:
+                    cell.font = Font(bold=True)
+    sheet.freeze_panes = "A2"
+    for c, name in enumerate(ROSTER_COLUMNS, start=1):
+        width = max([len(name), *(len(row[c - 1]) for row in rows)]) + 2
+        sheet.column_dimensions[sheet.cell(row=1, column=c).column_letter].width = min(width, 50)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -213,6 +213,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.intel import api as intel_api
     from rasid.intel import taxii as intel_taxii
     from rasid.intel import views as intel_views
+    from rasid.logistics import api as logistics_api
     from rasid.maritime import api as maritime_api
     from rasid.maritime import views as maritime_views
     from rasid.registry import api as registry_api
@@ -265,6 +266,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intel_taxii.router,
         maritime_api.router,
         training_api.router,
+        logistics_api.router,
     ):
         app.include_router(router)
     return app

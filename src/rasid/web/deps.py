@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session, sessionmaker
@@ -95,6 +95,19 @@ def _audit_refusal(request: Request, factory: sessionmaker[Session], exc: RasidE
 
 
 DB = Annotated[Session, Depends(get_db, scope="function")]
+T = TypeVar("T")
+
+
+def guarded(request: Request, db: Session, work: Callable[[], T]) -> T:
+    """Run one change of a JSON route; on a refusal roll it back, audit it once (in its own
+    transaction) and re-raise, so the error is rendered and nothing is half-saved."""
+    try:
+        return work()
+    except RasidError as exc:
+        db.rollback()
+        _audit_refusal(request, request.app.state.session_factory, exc)
+        exc.audit = None  # audited here; the unit of work must not record it a second time
+        raise
 
 
 @dataclass
