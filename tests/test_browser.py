@@ -379,3 +379,65 @@ def test_maritime_live_map_vessels_alerts_zones_and_track_in_chromium(
     page.click("#zone-save")
     page.wait_for_selector('#user-zones tr[data-id="drawn-box"]')
     _only_own_server(page, server)
+
+
+def test_training_gate_and_offline_check_visit_in_chromium(
+    page: Any, server: str, world: World, plan: dict[str, int]
+) -> None:
+    """The issue's "done when" in a real browser: a trainee of a denied unit is refused on the
+    page with the reason, a vetted one is enrolled; a check visit is typed and scanned, kept
+    on the device while offline, saved when back online, and the report shows the missing
+    item."""
+    from datetime import date
+
+    from rasid.logistics import service as logistics
+
+    _login(page, server, "analyst")
+    page.wait_for_selector("main h1")
+    page.goto(f"{server}/training/sessions/{plan['session']}")
+    assert page.locator("html").get_attribute("dir") == "rtl"
+    page.fill("#f-q", "Badr")
+    page.click("#trainee-search button")
+    page.click(f"tr[data-person='{plan['badr']}'] .enrol-button")
+    alert = page.locator("#form-error")
+    assert "U-2" in alert.inner_text()
+    page.fill("#f-q", "علي")
+    page.click("#trainee-search button")
+    page.click(f"tr[data-person='{plan['ali']}'] .enrol-button")
+    page.wait_for_selector("tr[data-status='enrolled']")
+    assert page.locator("#places").inner_text().startswith("1 /")
+
+    officer = world.actor("analyst")
+    with world.factory.begin() as db:
+        radios = logistics.add_type(db, officer, name_ar="جهاز لاسلكي", name_en="VHF radio")
+        logistics.add_items(db, officer, radios.id, ["R-001", "R-002", "R-003"])
+        h = logistics.issue_handover(db, officer, ref="HO-1", to_unit_id=plan["good"],
+                                     serials=["R-001", "R-002", "R-003"])  # fmt: skip
+        logistics.accept_handover(db, world.actor("analyst2"), h.id)
+        check = logistics.schedule_check(db, officer, unit_id=plan["good"], kind="initial",
+                                         scheduled_for=date.today())  # fmt: skip
+        check_id = check.id
+    page.goto(f"{server}/logistics/checks/{check_id}")
+    page.fill("#scan", "r-001")
+    page.press("#scan", "Enter")
+    assert page.locator("select[name='result.R-001']").input_value() == "present"
+    page.fill("#scan", "X-999")
+    page.press("#scan", "Enter")
+    assert "X-999" in page.locator("#scan-message").inner_text()
+    page.reload()  # the entries survive on the device
+    assert page.locator("select[name='result.R-001']").input_value() == "present"
+    page.context.set_offline(True)
+    page.select_option("select[name='result.R-002']", "missing")
+    page.fill("input[name='notes.R-002']", "not in the armoury")
+    page.fill("#scan", "R-003")
+    page.press("#scan", "Enter")
+    page.click("#check-save")
+    page.wait_for_function("() => document.querySelector('#offline-status').textContent.length > 0")
+    pending = page.evaluate(f"() => JSON.parse(localStorage.getItem('rasid.check.{check_id}'))")
+    assert pending["pending"] is True and pending["values"]["result.R-002"] == "missing"
+    page.context.set_offline(False)
+    page.wait_for_selector("tr[data-result='missing'][data-serial='R-002']")
+    assert page.evaluate(f"() => localStorage.getItem('rasid.check.{check_id}')") is None
+    page.goto(server + "/logistics/accountability")
+    assert page.locator("#fig-missing").inner_text() == "1"
+    _only_own_server(page, server)

@@ -125,6 +125,8 @@ def test_plan_enrol_refuse_attend_pass_and_verify(
     roster = client.get(f"/training/sessions/{session_id}/roster.csv")
     assert roster.status_code == 200 and "علي" in roster.text and "NID-" not in roster.text
 
+    xlsx = client.get(f"/training/sessions/{session_id}/roster.xlsx")
+    assert xlsx.status_code == 200 and xlsx.content.startswith(b"PK")
     client.post("/logout", data={"csrf_token": page_csrf(client, "/")})
     verified = client.get(f"/verify/{code.group(1)}")
     assert verified.status_code == 200 and "علي" in verified.text and "NID-ali" not in verified.text
@@ -138,7 +140,11 @@ def test_vetting_decisions_flag_enrolments_for_review(
     assert _enrol(client, plan["session"], plan["ali"]).status_code == 303
     person = client.get(f"/training/personnel/{plan['ali']}")
     assert person.status_code == 200 and "P-ali" in person.text
-    csrf = page_csrf(client, f"/training/personnel/{plan['ali']}")
+    form_csrf = re.search(
+        r'id="vetting-form">\s*<input type="hidden" name="csrf_token" value="([^"]+)"', person.text
+    )
+    assert form_csrf  # the form macro sees the page's token
+    csrf = form_csrf.group(1)
     bad = _post(client, f"/training/personnel/{plan['ali']}/vetting",
                       data={"csrf_token": csrf, "ref": "P-ali", "status": "suspended",
                             "requested_on": TODAY.isoformat()})  # fmt: skip

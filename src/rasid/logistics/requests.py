@@ -151,3 +151,39 @@ def comments(db: Session, actor: Actor, request_id: int) -> list[SupportComment]
             .order_by(SupportComment.id)
         )
     )
+
+
+def get(db: Session, actor: Actor, request_id: int) -> SupportRequest:
+    """One request (an audited read; 404 whether missing or hidden)."""
+    _require(actor, "read")
+    request: SupportRequest = access.get_visible(db, actor, SupportRequest, request_id)
+    return request
+
+
+def items(db: Session, actor: Actor, request_id: int) -> list[Item]:
+    """The items a visible request is about, by serial."""
+    request: SupportRequest = access.get_visible(
+        db, actor, SupportRequest, request_id, audit_read=False
+    )
+    return list(
+        db.scalars(
+            access.visible(actor, Item)
+            .join(SupportRequestItem, SupportRequestItem.item_id == Item.id)
+            .where(SupportRequestItem.request_id == request.id)
+            .order_by(Item.serial)
+        )
+    )
+
+
+def items_by_serials(db: Session, actor: Actor, serials: list[str]) -> list[Item]:
+    """The visible items with these serials (a request's linked items), each serial named
+    when unknown."""
+    wanted = [s.strip().upper() for s in serials if s.strip()]
+    found = {
+        i.serial: i for i in db.scalars(access.visible(actor, Item).where(Item.serial.in_(wanted)))
+    }
+    for i, serial in enumerate(wanted):
+        if serial not in found:
+            raise ValidationFailed("No item with the serial %(serial)s.", field=f"items.{i}",
+                                   serial=serial)  # fmt: skip
+    return [found[s] for s in wanted]

@@ -261,6 +261,16 @@ def roster_download(session_id: int, db: DB, actor: PageActor) -> Response:
     )
 
 
+@router.get("/training/sessions/{session_id}/roster.xlsx")
+def roster_xlsx_download(session_id: int, db: DB, actor: PageActor) -> Response:
+    body = reports.roster_xlsx(db, actor, session_id)
+    return Response(
+        body,
+        media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        headers={"content-disposition": f'attachment; filename="roster-{session_id}.xlsx"'},
+    )
+
+
 # --- personnel, units, courses ------------------------------------------------------------------
 
 

@@ -214,6 +214,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     from rasid.intel import taxii as intel_taxii
     from rasid.intel import views as intel_views
     from rasid.logistics import api as logistics_api
+    from rasid.logistics import views as logistics_views
     from rasid.maritime import api as maritime_api
     from rasid.maritime import views as maritime_views
     from rasid.registry import api as registry_api
@@ -245,6 +246,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             NavItem("/training/personnel", i18n.N_("Personnel"), "read", "personnel"),
             NavItem("/training/units", i18n.N_("Units and vetting"), "read", "unit"),
             NavItem("/training/due", i18n.N_("Training due lists"), "read", "due"),
+            NavItem("/logistics/equipment", i18n.N_("Equipment"), "read", "equipment"),
+            NavItem("/logistics/checks", i18n.N_("End-use checks"), "read", "check"),
+            NavItem("/logistics/requests", i18n.N_("Support requests"), "read", "support"),
             NavItem("/admin/organisations", i18n.N_("Organisations"), "administer", "org"),
             NavItem("/admin/users", i18n.N_("Users"), "administer", "users"),
             NavItem("/admin/tokens", i18n.N_("API tokens"), "administer", "key"),
@@ -259,6 +263,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         intel_views.router,
         maritime_views.router,
         training_views.router,
+        logistics_views.router,
         identity_api.router,
         audit_api.router,
         registry_api.router,

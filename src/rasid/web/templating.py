@@ -21,7 +21,16 @@ PACKAGE_DIR = Path(__file__).resolve().parent.parent
 # Each context keeps its pages in <context>/templates/<context>/…
 TEMPLATE_DIRS = [
     PACKAGE_DIR / name / "templates"
-    for name in ("web", "identity", "audit", "registry", "intel", "maritime", "training")
+    for name in (
+        "web",
+        "identity",
+        "audit",
+        "registry",
+        "intel",
+        "maritime",
+        "training",
+        "logistics",
+    )
 ]
 
 
@@ -147,6 +156,13 @@ def base_context(request: Request) -> dict[str, Any]:
         "nav": nav,
         "path": request.url.path,
     }
+
+
+def render_string(request: Request, name: str, context: dict[str, Any]) -> str:
+    """A template rendered in the request's language, for a document (PDF) rather than a page."""
+    ctx = base_context(request)
+    ctx.update(context)
+    return environment().get_template(name).render(ctx)
 
 
 def render(
