@@ -192,3 +192,33 @@ def test_support_requests_workflow_board_and_overdue(
         app, ["logistics", "requests", "move", str(urgent.id), "in_progress", "--as", "analyst"]
     )
     assert moved.exit_code == 0 and "in_progress" in moved.stdout
+
+
+def test_checks_are_scheduled_on_delivery_and_yearly_for_enhanced_items(
+    world: World, factory: sessionmaker[Session], kit: dict[str, int]
+) -> None:
+    issuer, receiver = world.actor("analyst"), world.actor("analyst2")
+    with factory.begin() as db:
+        h = service.issue_handover(db, issuer, ref="HO-1", to_unit_id=kit["aden"],
+                                   serials=["R-001", "R-002"], from_donor="Partner embassy")  # fmt: skip
+        service.accept_handover(db, receiver, h.id)
+        [initial] = service.list_checks(db, issuer, status="scheduled")
+        assert (initial.kind, initial.unit_id) == ("initial", kit["aden"])
+        assert initial.scheduled_for == TODAY + timedelta(days=service.INITIAL_CHECK_DAYS)
+        # Asking for the initial inventory again moves it; a unit has one open check per kind.
+        moved = service.schedule_check(db, issuer, unit_id=kit["aden"], kind="initial",
+                                       scheduled_for=TODAY)  # fmt: skip
+        assert moved.id == initial.id and moved.scheduled_for == TODAY
+        service.record_check(db, issuer, initial.id,
+                             {"R-001": ("present", ""), "R-002": ("present", "")}, TODAY)  # fmt: skip
+        [enhanced] = service.list_checks(db, issuer, status="scheduled")
+        assert enhanced.kind == "enhanced" and enhanced.scheduled_for == TODAY + timedelta(days=365)
+        # A transfer between units is not a delivery: no initial inventory is added.
+        h2 = service.issue_handover(db, issuer, ref="HO-2", to_unit_id=kit["store"],
+                                    serials=["R-001"], from_unit_id=kit["aden"])  # fmt: skip
+        service.accept_handover(db, receiver, h2.id)
+        assert [c.id for c in service.list_checks(db, issuer, status="scheduled")] == [enhanced.id]
+        entries = db.scalars(
+            select(AuditEntry).where(AuditEntry.object_type == "logistics_check")
+        ).all()
+        assert any("delivery HO-1" in (e.after or "") for e in entries)

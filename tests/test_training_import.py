@@ -261,3 +261,194 @@ def test_cli_import_vetting(
     assert kept.exit_code == 0, kept.stderr
     assert json.loads(kept.stdout)["created"] == 3
     assert len(rejects.read_text(encoding="utf-8-sig").splitlines()) == 8
+
+
+# --- enrolments -------------------------------------------------------------------------------
+
+DENIED = (
+    "Refused: the unit Unit 2 is denied in vetting case U-2; none of its members may be trained."
+)
+ENROL = "national_id,name\nNID-ali,Ali\nNID-salem,Salem\nNID-badr,Badr\n"
+
+
+def _enrolled(factory: sessionmaker[Session], session_id: int) -> set[int]:
+    from sqlalchemy import select
+
+    from rasid.training.models import Enrolment
+
+    with factory() as db:
+        return set(
+            db.scalars(
+                select(Enrolment.person_id).where(
+                    Enrolment.session_id == session_id, Enrolment.status != "withdrawn"
+                )
+            )
+        )
+
+
+def _import_refusals(factory: sessionmaker[Session]) -> list[dict[str, object]]:
+    from sqlalchemy import select
+
+    from rasid.audit.models import AuditEntry
+
+    with factory() as db:
+        rows = db.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.action == "enrol", AuditEntry.outcome == "refused")
+            .order_by(AuditEntry.seq)
+        ).all()
+        return [
+            {"object_id": r.object_id, **json.loads(r.detail or "{}")}
+            for r in rows
+            if "import" in (r.detail or "")
+        ]
+
+
+def test_enrolment_import_all_or_nothing_valid_only_and_dry_run(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int]
+) -> None:
+    officer = world.actor("analyst")
+    session_id = plan["clash"]  # five places
+    table = parse_csv(ENROL.encode(), "enrol.csv")
+    with factory.begin() as db:
+        dry = imports.import_enrolments(db, officer, table, session_id, dry_run=True)
+    assert (dry.rows, dry.valid, dry.created, dry.dry_run) == (3, 2, 0, True)
+    assert _enrolled(factory, session_id) == set() and _import_refusals(factory) == []
+    with factory.begin() as db:
+        report = imports.import_enrolments(db, officer, table, session_id)
+    assert (report.rows, report.valid, report.created) == (3, 2, 0)
+    assert [(p.row, p.column, p.message) for p in report.problems] == [(4, "national_id", DENIED)]
+    assert [(r.row, r.person_id, r.reason) for r in report.refusals] == [(4, plan["badr"], DENIED)]
+    assert _enrolled(factory, session_id) == set()  # all or nothing
+    with factory.begin() as db:  # the refusals in their own transaction
+        assert imports.record_refusals(db, officer, report) == 1
+    [audited] = _import_refusals(factory)
+    assert audited["object_id"] == str(session_id) and audited["person_id"] == plan["badr"]
+    assert audited["reason"] == DENIED and audited["source"] == "import" and audited["row"] == 4
+    with factory.begin() as db:
+        kept = imports.import_enrolments(db, officer, table, session_id, valid_only=True)
+    assert (kept.created, len(kept.rejected_rows), kept.as_dict()["refused"]) == (2, 1, 1)
+    assert _enrolled(factory, session_id) == {plan["ali"], plan["salem"]}
+    rejects = imports.rejects_csv(table, kept).splitlines()
+    assert rejects[0] == "row,problems,national_id,name"
+    assert rejects[1] == f"4,national_id: {DENIED},NID-badr,Badr"
+    with factory() as db:  # the same audit trail as enrolling one by one, and the import
+        from sqlalchemy import select
+
+        from rasid.audit.models import AuditEntry
+
+        actions = [
+            (a.action, a.object_type)
+            for a in db.scalars(select(AuditEntry).where(AuditEntry.username == "analyst"))
+        ]
+    assert actions.count(("create", "training_enrolment")) == 2
+    assert ("import", "training_enrolment") in actions
+    with factory.begin() as db:  # the same file again: the two are enrolled already
+        again = imports.import_enrolments(db, officer, table, session_id)
+    assert [(p.row, p.message) for p in again.problems] == [
+        (2, "Ali is already enrolled in this session."),
+        (3, "Salem is already enrolled in this session."),
+        (4, DENIED),
+    ]
+    with factory.begin() as db:  # ali is in the clashing session now
+        other = imports.import_enrolments(
+            db, officer, parse_csv(b"national_id\nNID-ali\n", "a.csv"), plan["session"]
+        )
+    assert other.problems[0].message == (
+        f"Refused: Ali is enrolled in session {session_id} at the same time."
+    )
+    with factory.begin() as db, pytest.raises(ValidationFailed) as missing:
+        imports.import_enrolments(db, officer, parse_csv(b"name\nAli\n", "x.csv"), session_id)
+    assert "national_id" in missing.value.message
+
+
+def test_enrolment_import_xlsx_capacity_counts_the_file(
+    world: World, factory: sessionmaker[Session], plan: dict[str, int]
+) -> None:
+    from datetime import date, timedelta
+    from io import BytesIO
+
+    import openpyxl
+
+    from rasid.registry.io import parse_xlsx
+
+    officer = world.actor("analyst")
+    start = date.today() - timedelta(days=30)
+    with factory.begin() as db:
+        hani = service.create_person(
+            db, officer, name_ar="هاني", name_latin="Hani", national_id="NID-hani",
+            unit_id=plan["good"],
+        )  # fmt: skip
+        service.record_vetting(db, officer, ref="P-hani", person_id=hani.id, status="approved",
+                               requested_on=start - timedelta(days=5), decided_on=start)  # fmt: skip
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["الرقم الوطني", "الاسم"])
+    for nid, name in (("NID-ali", "علي"), ("NID-salem", "سالم"), ("NID-hani", "هاني"),
+                      ("NID-noor", "نور"), ("NID-ali", "علي"), ("NID-nobody", "؟")):  # fmt: skip
+        sheet.append([nid, name])
+    buffer = BytesIO()
+    book.save(buffer)
+    table = parse_xlsx(buffer.getvalue(), "enrol.xlsx")
+    session_id = plan["session"]  # two places
+    with factory.begin() as db:
+        report = imports.import_enrolments(db, officer, table, session_id)
+    full = (
+        "Refused: the session is full (2 places); rows above in this file take the 2 places left."
+    )
+    column = "الرقم الوطني"
+    assert [(p.row, p.column, p.message) for p in report.problems] == [
+        (4, column, full),
+        (5, column, report.problems[1].message),
+        (5, column, full),
+        (6, column, "NID-ali repeats row 2"),
+        (7, column, "no person with the national ID 'NID-nobody'"),
+    ]
+    assert report.problems[1].message.startswith("Refused: Noor has no approved vetting")
+    assert [r.row for r in report.refusals] == [4, 5]  # not the file's own mistakes
+    assert (report.valid, report.created) == (2, 0) and _enrolled(factory, session_id) == set()
+    with factory.begin() as db:
+        kept = imports.import_enrolments(db, officer, table, session_id, valid_only=True)
+    assert kept.created == 2 and _enrolled(factory, session_id) == {plan["ali"], plan["salem"]}
+    with factory.begin() as db:  # now full before the file: no "rows above"
+        late = imports.import_enrolments(
+            db, officer, parse_csv(b"national_id\nNID-hani\n", "h.csv"), session_id
+        )
+    assert [p.message for p in late.problems] == ["Refused: the session is full (2 places)."]
+
+
+def test_cli_import_enrolments(
+    world: World, cli_env: Settings, plan: dict[str, int], tmp_path: Path
+) -> None:
+    from rasid.core.cli_support import session_factory
+
+    factory = session_factory()
+    path = tmp_path / "enrol.csv"
+    path.write_text(ENROL, encoding="utf-8")
+    runner = CliRunner()
+    base = ["training", "import-enrolments", str(plan["clash"]), str(path), "--as", "analyst"]
+    dry = runner.invoke(app, [*base, "--dry-run", "--json"])
+    assert dry.exit_code == 1 and json.loads(dry.stdout)["dry_run"] is True
+    assert _import_refusals(factory) == []  # a dry run writes nothing, not even the refusal
+    refused = runner.invoke(app, [*base, "--json"])
+    assert refused.exit_code == 1, refused.stderr
+    out = json.loads(refused.stdout)
+    assert (out["created"], out["refused"]) == (0, 1)
+    assert out["problems"] == [{"row": 4, "column": "national_id", "message": DENIED}]
+    assert [r["person_id"] for r in _import_refusals(factory)] == [plan["badr"]]  # kept
+    assert _enrolled(factory, plan["clash"]) == set()
+    plain = runner.invoke(app, base)
+    assert plain.exit_code == 1 and "row 4, national_id: Refused: the unit Unit 2" in plain.stderr
+    rejects = tmp_path / "rejects.csv"
+    kept = runner.invoke(app, [*base, "--valid-only", "--rejects", str(rejects), "--json"])
+    assert kept.exit_code == 0, kept.stderr
+    assert json.loads(kept.stdout)["created"] == 2
+    lines = rejects.read_text(encoding="utf-8-sig").splitlines()
+    assert len(lines) == 2 and DENIED in lines[1] and "NID-badr" in lines[1]
+    assert _enrolled(factory, plan["clash"]) == {plan["ali"], plan["salem"]}
+    assert len(_import_refusals(factory)) == 3  # each refused import audited once
+    hidden = runner.invoke(
+        app, ["training", "import-enrolments", str(plan["clash"]), str(path), "--as", "partner"]
+    )
+    assert hidden.exit_code == 1 and "No training_session" in hidden.stderr

@@ -10,13 +10,15 @@ back, audited in its own transaction and returned with the field at fault.
 from __future__ import annotations
 
 from datetime import date, datetime
+from pathlib import Path
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field
 
 from rasid.core.errors import ValidationFailed
+from rasid.logistics import photos, service
 from rasid.logistics import requests as support
-from rasid.logistics import service
 from rasid.logistics.models import (
     CustodyEvent,
     Deficiency,
@@ -27,7 +29,8 @@ from rasid.logistics.models import (
     SupportComment,
     SupportRequest,
 )
-from rasid.web.deps import DB, ApiActor, guarded
+from rasid.registry.attachments import Upload
+from rasid.web.deps import DB, ApiActor, guarded, settings_of
 
 router = APIRouter(prefix="/api/v1/logistics", tags=["logistics"])
 
@@ -429,6 +432,76 @@ def record_results(
     the checked unit does not hold); missing, damaged and destroyed open deficiencies."""
     check = guarded(request, db, lambda: _record(db, actor, check_id, body))
     return _check_detail(db, actor, check)
+
+
+class PhotoOut(BaseModel):
+    id: int
+    check_id: int
+    item_id: int
+    serial: str
+    name: str = Field(description="The original file name")
+    media_type: str = Field(description="image/png or image/jpeg (from the file's first bytes)")
+    size: int
+    sha256: str
+    uploaded_by: int | None
+    uploaded_at: datetime
+    url: str = Field(description="Where the image is served (an audited read)")
+
+
+def _photo(row: photos.PhotoRow) -> PhotoOut:
+    p = row.photo
+    return PhotoOut(
+        id=p.id, check_id=p.check_id, item_id=p.item_id, serial=row.serial, name=p.name,
+        media_type=p.media_type, size=p.size, sha256=p.sha256, uploaded_by=p.uploaded_by,
+        uploaded_at=p.uploaded_at, url=f"/api/v1/logistics/photos/{p.id}",
+    )  # fmt: skip
+
+
+def _photo_dir(request: Request) -> Path:
+    return photos.storage(settings_of(request).data_dir)
+
+
+@router.get("/checks/{check_id}/photos", response_model=list[PhotoOut])
+def list_photos(check_id: int, db: DB, actor: ApiActor) -> list[PhotoOut]:
+    """The photos taken at a check, by serial (404 when the check is hidden)."""
+    return [_photo(r) for r in photos.photos(db, actor, check_id)]
+
+
+@router.post("/checks/{check_id}/photos", response_model=PhotoOut, status_code=201)
+async def add_photo(
+    check_id: int,
+    request: Request,
+    db: DB,
+    actor: ApiActor,
+    serial: str = Form(
+        "",
+        description="A serial the check recorded, or that the unit holds "
+        "while the check is scheduled",
+    ),
+    photo: UploadFile | None = File(None, description="PNG or JPEG (multipart field 'photo')"),
+) -> PhotoOut:
+    """A photo of one serial taken at the check (multipart: ``serial``, ``photo``); 422
+    naming ``photo`` for anything but a PNG or JPEG image, ``serial`` for a serial the check
+    does not concern. Nothing is stored when refused."""
+    content = await photo.read(photos.MAX_BYTES + 1) if photo is not None else b""
+
+    def work() -> photos.PhotoRow:
+        if photo is None or not photo.filename:
+            raise ValidationFailed("Choose a photo to add.", field="photo")
+        upload = Upload(0, photo.filename, content, field="photo")
+        row = photos.add_photo(db, actor, check_id, serial, upload, _photo_dir(request))
+        return photos.photo_row(db, row)
+
+    return _photo(guarded(request, db, work))
+
+
+@router.get("/photos/{photo_id}", response_class=FileResponse)
+def get_photo(photo_id: int, request: Request, db: DB, actor: ApiActor) -> FileResponse:
+    """The image itself, inline, with its media type (an audited read; 404 when its check
+    is hidden)."""
+    path, media_type, name = photos.open_photo(db, actor, photo_id, _photo_dir(request))
+    return FileResponse(path, media_type=media_type, filename=name,
+                        content_disposition_type="inline")  # fmt: skip
 
 
 @router.get("/deficiencies", response_model=list[DeficiencyOut])

@@ -226,3 +226,24 @@ class SupportComment(Base):
     user_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     username: Mapped[str] = mapped_column(String(64), default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CheckPhoto(Base):
+    """A photo taken at a check visit, of one serial. The bytes live under the data directory
+    (the attachments store, by SHA-256), not here; read through the check (the protected
+    record)."""
+
+    __tablename__ = "logistics_check_photo"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    check_id: Mapped[int] = mapped_column(
+        ForeignKey("logistics_check.id", ondelete="CASCADE"), index=True
+    )
+    item_id: Mapped[int] = mapped_column(ForeignKey("logistics_item.id"), index=True)
+    name: Mapped[str] = mapped_column(String(255))  # the original file name
+    path: Mapped[str] = mapped_column(String(300))  # stored name, in the attachments store
+    media_type: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -44,6 +44,8 @@ from rasid.logistics.models import (
 from rasid.training.models import TrainingUnit
 
 DEFICIENCY_DAYS = 30
+INITIAL_CHECK_DAYS = 30  # the initial inventory after a delivery is due within this
+ENHANCED_INTERVAL = timedelta(days=365)  # enhanced items: a serial inventory every year
 VERIFIED_WINDOW = timedelta(days=365)
 
 
@@ -230,17 +232,45 @@ def accept_handover(db: Session, actor: Actor, handover_id: int) -> Handover:
     db.flush()
     audit.record_change(db, actor, "accept", "logistics_handover", handover.id,
                         {"status": "issued"}, {"status": "accepted"})  # fmt: skip
+    if handover.from_unit_id is None and _open_check(db, handover.to_unit_id, "initial") is None:
+        # A delivery: the initial inventory of the receiving unit is due within 30 days.
+        _schedule(db, actor, handover.to_unit_id, "initial",
+                  date.today() + timedelta(days=INITIAL_CHECK_DAYS), handover.owner_org_id,
+                  reason=f"delivery {handover.ref}")  # fmt: skip
     return handover
+
+
+def _schedule(db: Session, actor: Actor, unit_id: int, kind: str, day: date, owner: int,
+              reason: str) -> EndUseCheck:  # fmt: skip
+    check = EndUseCheck(unit_id=unit_id, kind=kind, scheduled_for=day, status="scheduled",
+                        owner_org_id=owner, marking=AMBER)  # fmt: skip
+    db.add(check)
+    db.flush()
+    audit.record_change(db, actor, "create", "logistics_check", check.id, None,
+                        {"unit_id": unit_id, "kind": kind, "scheduled_for": day.isoformat(),
+                         "scheduled_because": reason})  # fmt: skip
+    return check
 
 
 def schedule_check(
     db: Session, actor: Actor, *, unit_id: int, kind: str, scheduled_for: date
 ) -> EndUseCheck:
+    """Schedule a check of a unit; a unit has at most one open check of each kind, so asking
+    again for a kind already scheduled moves that check to the new date (audited)."""
     _require(actor, "write")
     if kind not in CHECK_KINDS:
         raise ValidationFailed("The kind is one of: %(kinds)s.", field="kind",
                                kinds=", ".join(CHECK_KINDS))  # fmt: skip
     unit = _unit(db, actor, unit_id)
+    open_check = _open_check(db, unit.id, kind)
+    if open_check is not None:
+        if open_check.scheduled_for != scheduled_for:
+            before = {"scheduled_for": open_check.scheduled_for.isoformat()}
+            open_check.scheduled_for = scheduled_for
+            db.flush()
+            audit.record_change(db, actor, "update", "logistics_check", open_check.id, before,
+                                {"scheduled_for": scheduled_for.isoformat()})  # fmt: skip
+        return open_check
     check = EndUseCheck(unit_id=unit.id, kind=kind, scheduled_for=scheduled_for,
                         status="scheduled", owner_org_id=_owner(actor), marking=AMBER)  # fmt: skip
     db.add(check)
@@ -249,6 +279,35 @@ def schedule_check(
                         {"unit_id": unit.id, "kind": kind,
                          "scheduled_for": scheduled_for.isoformat()})  # fmt: skip
     return check
+
+
+def _open_check(db: Session, unit_id: int, kind: str) -> EndUseCheck | None:
+    return db.scalar(
+        select(EndUseCheck)
+        .where(
+            EndUseCheck.unit_id == unit_id,
+            EndUseCheck.kind == kind,
+            EndUseCheck.status == "scheduled",
+        )
+        .order_by(EndUseCheck.scheduled_for)
+        .limit(1)
+    )
+
+
+def _holds_enhanced(db: Session, unit_id: int) -> bool:
+    return (
+        db.scalar(
+            select(Item.id)
+            .join(EquipmentType, EquipmentType.id == Item.type_id)
+            .where(
+                Item.custodian_unit_id == unit_id,
+                Item.status.in_(("held", "missing")),
+                EquipmentType.enhanced.is_(True),
+            )
+            .limit(1)
+        )
+        is not None
+    )
 
 
 def record_check(
@@ -302,6 +361,10 @@ def record_check(
                         {"status": "scheduled"},
                         {"status": "done", "done_on": done_on.isoformat(),
                          "results": {s: r for s, (r, _) in results.items()}})  # fmt: skip
+    if _holds_enhanced(db, check.unit_id) and _open_check(db, check.unit_id, "enhanced") is None:
+        # Enhanced end-use monitoring: a serial inventory every year.
+        _schedule(db, actor, check.unit_id, "enhanced", done_on + ENHANCED_INTERVAL,
+                  check.owner_org_id, reason=f"annual inventory after check {check.id}")  # fmt: skip
     return check
 
 

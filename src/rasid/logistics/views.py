@@ -13,12 +13,12 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import FileResponse, RedirectResponse, Response
 
 from rasid.core import i18n
 from rasid.core.actor import Actor
-from rasid.core.errors import RasidError
-from rasid.logistics import reports, requests, service
+from rasid.core.errors import RasidError, ValidationFailed
+from rasid.logistics import photos, reports, requests, service
 from rasid.logistics.models import (
     CHECK_KINDS,
     CHECK_RESULTS,
@@ -26,10 +26,11 @@ from rasid.logistics.models import (
     REQUEST_PRIORITIES,
     REQUEST_STATUSES,
 )
+from rasid.registry.attachments import Upload
 from rasid.training import service as training
 from rasid.training.models import TrainingUnit
 from rasid.web import forms
-from rasid.web.deps import DB, PageActor
+from rasid.web.deps import DB, PageActor, settings_of
 from rasid.web.templating import environment, labeller, render
 
 router = APIRouter(include_in_schema=False)
@@ -176,7 +177,7 @@ def item_page(request: Request, item_id: int, db: DB, actor: PageActor) -> Respo
         request,
         "logistics/item.html",
         {"item": item, "kind": kind, "chain": service.custody_chain(db, actor, item.id),
-         "units": _units(db, actor)},
+         "units": _units(db, actor), "photos": photos.item_photos(db, actor, item.id)},
     )  # fmt: skip
 
 
@@ -286,11 +287,23 @@ async def check_schedule(request: Request, db: DB, actor: PageActor) -> Response
 def _check_context(db: DB, actor: Actor, check_id: int, **extra: Any) -> dict[str, Any]:
     check = service.get_check(db, actor, check_id)
     units = _units(db, actor)
+    expected = service.unit_items(db, actor, check.unit_id) if check.status != "done" else []
+    lines = service.check_lines(db, actor, check.id)
+    shown = {r.item.serial for r in lines} | {i.serial for i in expected}
+    by_serial: dict[str, list[photos.PhotoRow]] = {}
+    for row in photos.photos(db, actor, check.id):
+        by_serial.setdefault(row.serial, []).append(row)
     return {
         "c": check,
         "unit": units.get(check.unit_id),
-        "expected": service.unit_items(db, actor, check.unit_id) if check.status != "done" else [],
-        "lines": service.check_lines(db, actor, check.id),
+        "expected": expected,
+        "lines": lines,
+        "photos": by_serial,
+        # photos of a serial no longer listed (added while scheduled, left without a result)
+        "other_photos": [r for s, rows in by_serial.items() if s not in shown for r in rows],
+        "can_photo": actor.can("write"),
+        "photo_serial": "",
+        "photo_max_mb": photos.MAX_BYTES // (1024 * 1024),
         "types": {t.id: t for t in service.list_types(db, actor)},
         "results": CHECK_RESULTS,
         "today": date.today(),
@@ -323,6 +336,36 @@ async def check_record(request: Request, check_id: int, db: DB, actor: PageActor
                              entered=results, done_on=forms.text(form, "done_on"))  # fmt: skip
         return render(request, "logistics/check.html", ctx, status_code=exc.status)
     return _redirect(f"/logistics/checks/{check_id}")
+
+
+@router.post("/logistics/checks/{check_id}/photos")
+async def check_photo_add(request: Request, check_id: int, db: DB, actor: PageActor) -> Response:
+    """A photo (field ``photo``: PNG or JPEG) of one serial (field ``serial``) of the check."""
+    form = await request.form()
+    serial = forms.text(form, "serial").upper()
+    value = form.get("photo")
+    try:
+        if value is None or isinstance(value, str) or not value.filename:
+            raise ValidationFailed("Choose a photo to add.", field="photo")
+        upload = Upload(0, value.filename, await value.read(photos.MAX_BYTES + 1), field="photo")
+        row = photos.add_photo(db, actor, check_id, serial, upload,
+                               photos.storage(settings_of(request).data_dir))  # fmt: skip
+    except RasidError as exc:
+        db.rollback()
+        ctx = _check_context(db, actor, check_id, error_exc=exc, error_field=exc.field,
+                             photo_serial=serial)  # fmt: skip
+        return render(request, "logistics/check.html", ctx, status_code=exc.status)
+    return _redirect(f"/logistics/checks/{check_id}#photos-{row.item_id}")
+
+
+@router.get("/logistics/photos/{photo_id}")
+def check_photo(request: Request, photo_id: int, db: DB, actor: PageActor) -> Response:
+    """A check photo, shown in the browser (an audited read, for those who may see the check)."""
+    path, media_type, name = photos.open_photo(
+        db, actor, photo_id, photos.storage(settings_of(request).data_dir)
+    )
+    return FileResponse(path, media_type=media_type, filename=name,
+                        content_disposition_type="inline")  # fmt: skip
 
 
 @router.post("/logistics/deficiencies/{deficiency_id}")

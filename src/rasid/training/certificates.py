@@ -96,8 +96,8 @@ def record_result(
     if score is not None and not 0 <= score <= 100:
         raise ValidationFailed("The score is 0 to 100.", field="score")
     if enrolment.certificate_code:
-        raise Conflict("A certificate was issued already (%(code)s).", field="status",
-                       code=enrolment.certificate_code)  # fmt: skip
+        raise Conflict("A certificate was issued already (%(certificate)s).", field="status",
+                       certificate=enrolment.certificate_code)  # fmt: skip
     present = db.scalar(
         select(Attendance.id).where(Attendance.enrolment_id == enrolment.id, Attendance.present)
     )

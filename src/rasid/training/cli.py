@@ -369,3 +369,41 @@ def import_vetting_command(
     report, rejected = run(body)
     finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json,
                   updated=report.updated)  # fmt: skip
+
+
+@training_app.command("import-enrolments")
+def import_enrolments_command(
+    session_id: int = typer.Argument(..., help="The session to enrol the file's people in."),
+    path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
+    valid_only: bool = typer.Option(False, "--valid-only", help="Enrol the good rows only."),
+    rejects: Path | None = typer.Option(
+        None, "--rejects", help="With --valid-only: write the rejected rows here."
+    ),
+    sheet: str | None = typer.Option(None, "--sheet"),
+    encoding: str | None = typer.Option(None, "--encoding"),
+    as_json: bool = typer.Option(False, "--json"),
+    as_user: str | None = AS_OPTION,
+) -> None:
+    """Enrol the people of a file (column national_id) in a session, each through the
+    vetting gate, the session's places and overlaps: all or nothing (every problem listed
+    by row and column with the reason), or --valid-only with a rejects file; every refused
+    row is audited; exit 1 when rows were refused."""
+    from rasid.registry.io import read_table
+    from rasid.training import imports
+
+    def body() -> tuple[imports.EnrolmentReport, str]:
+        table = read_table(path, encoding=encoding, sheet=sheet)
+        with unit_of_work(as_user) as (db, actor):
+            report = imports.import_enrolments(
+                db, actor, table, session_id, dry_run=dry_run, valid_only=valid_only
+            )
+            rejected = imports.rejects_csv(table, report)
+        if report.refusals and not dry_run:
+            # In their own unit of work: kept although the import itself wrote nothing.
+            with unit_of_work(as_user) as (db, actor):
+                imports.record_refusals(db, actor, report)
+        return report, rejected
+
+    report, rejected = run(body)
+    finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json)

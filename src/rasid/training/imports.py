@@ -19,6 +19,18 @@ the same subject); a reference may repeat in the file for successive decisions. 
 goes through :func:`rasid.training.service.record_vetting`, so a changed decision flags the
 enrolments it concerns.
 
+Enrolments (:func:`import_enrolments`) put the people of a file into one session. Column:
+``national_id`` (الرقم الوطني); each row's person is found among those the importer may see.
+Every row passes the checks of :func:`rasid.training.service.enrol` before anything is
+written — the vetting gate (the person and every unit above them), places left (the file's
+own rows count), a session at the same time, already enrolled, repeated in the file — and each
+problem is listed by row and column with the refusal's reason. All or nothing unless
+``valid_only``; the writes go through :func:`~rasid.training.service.enrol`, so the audit
+trail is the one-by-one enrolment's. The rows the gate (or the session's capacity, an overlap,
+an enrolment already on file) refuses are returned as :attr:`EnrolmentReport.refusals`; the
+caller audits them with :func:`record_refusals` in a transaction of their own, so they stay on
+record when nothing is enrolled.
+
 The helpers (:class:`RowReport`, :func:`find_columns`, :func:`row_values`,
 :func:`rejects_csv`, :func:`iso_day`) are shared with the equipment import of logistics.
 """
@@ -33,16 +45,23 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from rasid.access import service as access
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
-from rasid.core.errors import ValidationFailed
+from rasid.core.errors import Conflict, Forbidden, ValidationFailed
 from rasid.registry.io import Problem, Row, Table, column_key
 from rasid.training import service
-from rasid.training.models import VETTING_STATUSES, TrainingPerson, TrainingUnit, VettingCase
+from rasid.training.models import (
+    VETTING_STATUSES,
+    Enrolment,
+    TrainingPerson,
+    TrainingSession,
+    TrainingUnit,
+    VettingCase,
+)
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "name_ar": ("name_ar", "الاسم", "الاسم_بالعربية", "arabic_name"),
@@ -414,3 +433,151 @@ def import_vetting(
         audit.record(db, actor, "import", object_type="training_vetting",
                      detail={"file": table.name, **{k: v for k, v in report.as_dict().items() if k != "problems"}})  # fmt: skip
     return report
+
+
+# --- enrolments ------------------------------------------------------------------------------
+
+ENROLMENT_COLUMNS: dict[str, tuple[str, ...]] = {"national_id": COLUMNS["national_id"]}
+ENROLMENT_REQUIRED = ("national_id",)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A row that :func:`rasid.training.service.enrol` would refuse: the person and why."""
+
+    row: int
+    person_id: int
+    reason: str
+
+
+@dataclass
+class EnrolmentReport(RowReport):
+    session_id: int = 0
+    file: str = ""
+    refusals: list[Refusal] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**super().as_dict(), "session_id": self.session_id,
+                "refused": len(self.refusals)}  # fmt: skip
+
+
+def _enrolled_elsewhere(
+    db: Session, session: TrainingSession, person_ids: list[int]
+) -> dict[int, int]:
+    """Person → the (lowest) other session at the same time they are enrolled in."""
+    out: dict[int, int] = {}
+    for start in range(0, len(person_ids), 500):
+        for person_id, other in db.execute(
+            select(Enrolment.person_id, func.min(TrainingSession.id))
+            .join(TrainingSession, TrainingSession.id == Enrolment.session_id)
+            .where(
+                Enrolment.person_id.in_(person_ids[start : start + 500]),
+                Enrolment.status != "withdrawn",
+                TrainingSession.id != session.id,
+                TrainingSession.start_date <= session.end_date,
+                TrainingSession.end_date >= session.start_date,
+            )
+            .group_by(Enrolment.person_id)
+        ).all():
+            out[int(person_id)] = int(other)
+    return out
+
+
+def _session_for_import(db: Session, actor: Actor, session_id: int) -> TrainingSession:
+    """The session, refused as :func:`rasid.training.service.enrol` refuses it."""
+    session: TrainingSession = service._get(db, actor, TrainingSession, session_id)
+    if session.owner_org_id != actor.org_id:
+        raise Forbidden("Only the organisation running a session enrols trainees in it.")
+    return session
+
+
+def import_enrolments(
+    db: Session,
+    actor: Actor,
+    table: Table,
+    session_id: int,
+    *,
+    dry_run: bool = False,
+    valid_only: bool = False,
+) -> EnrolmentReport:
+    """Enrol the people of a file in a session (see the module docstring): every row
+    checked first without writing; all or nothing, or the valid rows only."""
+    service._require(actor, "write")
+    owner = service._owner(actor)
+    session = _session_for_import(db, actor, session_id)
+    cols = find_columns(table, ENROLMENT_COLUMNS, ENROLMENT_REQUIRED)
+    column = table.header[cols["national_id"]]
+    rows = [r for r in table.rows if not r.blank]
+    nids = {row_values(r, cols, ENROLMENT_COLUMNS)["national_id"] for r in rows} - {""}
+    people = _people_by_nid(db, actor, owner, nids)
+    enrolled = set(
+        db.scalars(
+            select(Enrolment.person_id).where(
+                Enrolment.session_id == session.id, Enrolment.status != "withdrawn"
+            )
+        )
+    )
+    elsewhere = _enrolled_elsewhere(db, session, sorted({p.id for p in people.values()}))
+    free = max(session.capacity - len(enrolled), 0)
+    report = EnrolmentReport(dry_run=dry_run, session_id=session.id, file=table.name)
+    good: list[TrainingPerson] = []
+    first_row: dict[int, int] = {}
+    for row in rows:
+        report.rows += 1
+        nid = row_values(row, cols, ENROLMENT_COLUMNS)["national_id"]
+        person = people.get(nid) if nid else None
+        if person is None:
+            message = f"no person with the national ID {nid!r}" if nid else "required"
+            report.reject(row, [Problem(row.number, column, message)])
+            continue
+        if person.id in first_row:
+            report.reject(row, [Problem(row.number, column,
+                                        f"{nid} repeats row {first_row[person.id]}")])  # fmt: skip
+            continue
+        first_row[person.id] = row.number
+        name = person.name_latin or person.name_ar
+        refused: list[str] = []
+        if person.id in enrolled:
+            refused.append(Conflict("%(person)s is already enrolled in this session.",
+                                    person=name).message)  # fmt: skip
+        if person.id in elsewhere:
+            refused.append(Conflict(
+                "Refused: %(person)s is enrolled in session %(other)s at the same time.",
+                person=name, other=elsewhere[person.id]).message)  # fmt: skip
+        try:
+            service.check_gate(db, person, session)
+        except Forbidden as exc:
+            refused.append(exc.message)
+        if len(good) >= free:
+            full = Conflict("Refused: the session is full (%(capacity)s places).",
+                            capacity=session.capacity).message  # fmt: skip
+            if good:
+                left = "the last place" if free == 1 else f"the {free} places left"
+                full = f"{full.rstrip('.')}; rows above in this file take {left}."
+            refused.append(full)
+        if refused:
+            report.reject(row, [Problem(row.number, column, m) for m in refused])
+            report.refusals.append(Refusal(row.number, person.id, " ".join(refused)))
+            continue
+        good.append(person)
+    report.valid = len(good)
+    if dry_run or (report.problems and not valid_only):
+        return report
+    with audit.batched(db):
+        for person in good:
+            service.enrol(db, actor, session.id, person.id)
+            report.created += 1
+        audit.record(db, actor, "import", object_type="training_enrolment",
+                     detail={"file": table.name, **{k: v for k, v in report.as_dict().items() if k != "problems"}})  # fmt: skip
+    return report
+
+
+def record_refusals(db: Session, actor: Actor, report: EnrolmentReport) -> int:
+    """Audit each refused row of an enrolment import (call it in a transaction of its own,
+    so the refusals are kept when the import wrote nothing); how many were recorded."""
+    for refusal in report.refusals:
+        service.record_refusal(
+            db, actor, "enrol", "training_session", report.session_id, refusal.reason,
+            person_id=refusal.person_id, source="import", file=report.file, row=refusal.row,
+        )  # fmt: skip
+    return len(report.refusals)

@@ -87,7 +87,7 @@ def _audit_refusal(request: Request, factory: sessionmaker[Session], exc: RasidE
             object_type=info.get("object_type"),
             object_id=info.get("object_id"),
             outcome=str(info.get("outcome", "refused")),
-            detail={"path": request.url.path, "method": request.method},
+            detail={"path": request.url.path, "method": request.method, "reason": exc.message},
         )
         db.commit()
     finally:
