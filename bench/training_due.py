@@ -9,7 +9,8 @@ Builds a migrated database (SQLite in a temporary directory, or a fresh schema o
 ``--enrolments`` enrolments of which a third completed with certificates, and ``--serials``
 equipment serials with a check line each for half of them; rows are bulk-inserted (the
 service path is measured by the tests, not here). Then times, as the officer through the
-access filter, ``reports.due(days=60)`` and ``logistics.accountability()`` ``--runs`` times
+access filter, ``reports.due(days=60)``, ``logistics.accountability()`` and the quarterly
+accountability report (``accountability_report`` rendered to its HTML document) ``--runs`` times
 each (p50, p95), against a baseline in the same run: ``SELECT count(*)`` of the same
 tables. The issue's target: both under 1 s p95 on 2 cores. Not a test: no assertion.
 """
@@ -148,6 +149,16 @@ def main() -> None:
             def account() -> object:
                 return logistics.accountability(db, actor)
 
+            import rasid.logistics.views  # noqa: F401  (the report's template functions)
+            from rasid.web.templating import environment
+
+            template = environment().get_template("logistics/accountability_print.html")
+            year, quarter = date.today().year, (date.today().month - 1) // 3 + 1
+
+            def quarterly() -> object:
+                report = logistics.accountability_report(db, actor, year, quarter)
+                return template.render(r=report, font_faces="", lang="ar", dir="rtl")
+
             def baseline() -> object:
                 return [
                     db.scalar(select(func.count()).select_from(m))
@@ -158,6 +169,8 @@ def main() -> None:
             figures = logistics.accountability(db, actor).as_dict()
             due_p50, due_p95 = timed(due, args.runs)
             acc_p50, acc_p95 = timed(account, args.runs)
+            rep_p50, rep_p95 = timed(quarterly, args.runs)
+            report_kb = len(str(quarterly())) // 1024
             base_p50, base_p95 = timed(baseline, args.runs)
     out = {
         "database": "postgresql" if args.database_url else "sqlite",
@@ -167,12 +180,15 @@ def main() -> None:
         "due_counts": {k: len(v) for k, v in lists.items()},
         "accountability_p50_ms": round(acc_p50 * 1000, 1), "accountability_p95_ms": round(acc_p95 * 1000, 1),
         "accountability": figures,
+        "quarterly_report_p50_ms": round(rep_p50 * 1000, 1), "quarterly_report_p95_ms": round(rep_p95 * 1000, 1),
+        "quarterly_report_kb": report_kb,
         "baseline_counts_p50_ms": round(base_p50 * 1000, 1), "baseline_counts_p95_ms": round(base_p95 * 1000, 1),
     }  # fmt: skip
     print(json.dumps(out))
     print(
         f"training due (p95) {out['due_p95_ms']} ms, accountability (p95) "
-        f"{out['accountability_p95_ms']} ms, plain counts of the same tables (p95) "
+        f"{out['accountability_p95_ms']} ms, quarterly report rendered (p95) "
+        f"{out['quarterly_report_p95_ms']} ms, plain counts of the same tables (p95) "
         f"{out['baseline_counts_p95_ms']} ms ({out['database']}, {args.personnel} personnel, "
         f"{args.enrolments} enrolments, {args.serials} serials)"
     )
