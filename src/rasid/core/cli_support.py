@@ -35,6 +35,15 @@ AS_OPTION = typer.Option(
     "Without it the command acts as the local system account (audited as 'system').",
 )
 
+# The options every row import shares (personnel, vetting, enrolments, equipment).
+DRY_RUN_OPTION = typer.Option(False, "--dry-run", help="Check every row, write nothing.")
+VALID_ONLY_OPTION = typer.Option(False, "--valid-only", help="Import the good rows only.")
+REJECTS_OPTION = typer.Option(
+    None, "--rejects", help="With --valid-only: write the rejected rows here."
+)
+SHEET_OPTION = typer.Option(None, "--sheet")
+ENCODING_OPTION = typer.Option(None, "--encoding")
+
 
 @lru_cache(maxsize=1)
 def session_factory() -> sessionmaker[Session]:

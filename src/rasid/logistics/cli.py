@@ -8,7 +8,17 @@ from pathlib import Path
 
 import typer
 
-from rasid.core.cli_support import AS_OPTION, out_console, run, unit_of_work
+from rasid.core.cli_support import (
+    AS_OPTION,
+    DRY_RUN_OPTION,
+    ENCODING_OPTION,
+    REJECTS_OPTION,
+    SHEET_OPTION,
+    VALID_ONLY_OPTION,
+    out_console,
+    run,
+    unit_of_work,
+)
 
 logistics_app = typer.Typer(
     help="Equipment accountability (end-use monitoring).", no_args_is_help=True
@@ -121,13 +131,11 @@ def requests_move(
 @logistics_app.command("import-equipment")
 def import_equipment_command(
     path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
-    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
-    rejects: Path | None = typer.Option(
-        None, "--rejects", help="With --valid-only: write the rejected rows here."
-    ),
-    sheet: str | None = typer.Option(None, "--sheet"),
-    encoding: str | None = typer.Option(None, "--encoding"),
+    dry_run: bool = DRY_RUN_OPTION,
+    valid_only: bool = VALID_ONLY_OPTION,
+    rejects: Path | None = REJECTS_OPTION,
+    sheet: str | None = SHEET_OPTION,
+    encoding: str | None = ENCODING_OPTION,
     as_json: bool = typer.Option(False, "--json"),
     as_user: str | None = AS_OPTION,
 ) -> None:

@@ -9,7 +9,18 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from rasid.core.cli_support import AS_OPTION, err_console, out_console, run, unit_of_work
+from rasid.core.cli_support import (
+    AS_OPTION,
+    DRY_RUN_OPTION,
+    ENCODING_OPTION,
+    REJECTS_OPTION,
+    SHEET_OPTION,
+    VALID_ONLY_OPTION,
+    err_console,
+    out_console,
+    run,
+    unit_of_work,
+)
 from rasid.core.errors import RasidError
 from rasid.core.i18n import gettext as _
 
@@ -281,13 +292,11 @@ def trained_command(as_user: str | None = AS_OPTION) -> None:
 @training_app.command("import-personnel")
 def import_personnel_command(
     path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
-    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
-    rejects: Path | None = typer.Option(
-        None, "--rejects", help="With --valid-only: write the rejected rows here."
-    ),
-    sheet: str | None = typer.Option(None, "--sheet"),
-    encoding: str | None = typer.Option(None, "--encoding"),
+    dry_run: bool = DRY_RUN_OPTION,
+    valid_only: bool = VALID_ONLY_OPTION,
+    rejects: Path | None = REJECTS_OPTION,
+    sheet: str | None = SHEET_OPTION,
+    encoding: str | None = ENCODING_OPTION,
     as_json: bool = typer.Option(False, "--json"),
     as_user: str | None = AS_OPTION,
 ) -> None:
@@ -341,13 +350,11 @@ def finish_import(
 @training_app.command("import-vetting")
 def import_vetting_command(
     path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
-    valid_only: bool = typer.Option(False, "--valid-only", help="Import the good rows only."),
-    rejects: Path | None = typer.Option(
-        None, "--rejects", help="With --valid-only: write the rejected rows here."
-    ),
-    sheet: str | None = typer.Option(None, "--sheet"),
-    encoding: str | None = typer.Option(None, "--encoding"),
+    dry_run: bool = DRY_RUN_OPTION,
+    valid_only: bool = VALID_ONLY_OPTION,
+    rejects: Path | None = REJECTS_OPTION,
+    sheet: str | None = SHEET_OPTION,
+    encoding: str | None = ENCODING_OPTION,
     as_json: bool = typer.Option(False, "--json"),
     as_user: str | None = AS_OPTION,
 ) -> None:
@@ -375,13 +382,11 @@ def import_vetting_command(
 def import_enrolments_command(
     session_id: int = typer.Argument(..., help="The session to enrol the file's people in."),
     path: Path = typer.Argument(..., help="CSV (any common encoding) or XLSX."),
-    dry_run: bool = typer.Option(False, "--dry-run", help="Check every row, write nothing."),
-    valid_only: bool = typer.Option(False, "--valid-only", help="Enrol the good rows only."),
-    rejects: Path | None = typer.Option(
-        None, "--rejects", help="With --valid-only: write the rejected rows here."
-    ),
-    sheet: str | None = typer.Option(None, "--sheet"),
-    encoding: str | None = typer.Option(None, "--encoding"),
+    dry_run: bool = DRY_RUN_OPTION,
+    valid_only: bool = VALID_ONLY_OPTION,
+    rejects: Path | None = REJECTS_OPTION,
+    sheet: str | None = SHEET_OPTION,
+    encoding: str | None = ENCODING_OPTION,
     as_json: bool = typer.Option(False, "--json"),
     as_user: str | None = AS_OPTION,
 ) -> None:
