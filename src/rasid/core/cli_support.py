@@ -7,11 +7,13 @@ printed as one line on standard error with a non-zero exit status.
 
 from __future__ import annotations
 
+import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
-from typing import Any, NoReturn, TypeVar
+from pathlib import Path
+from typing import Any, NoReturn, Protocol, TypeVar
 
 import typer
 from rich.console import Console
@@ -128,3 +130,47 @@ def read_secret_stdin(what: str) -> str:
     if not value:
         fail(f"no {what} on standard input")
     return value
+
+
+class ImportReport(Protocol):
+    """What a row import reports (rows read, valid, created, the problems by row)."""
+
+    rows: int
+    valid: int
+    created: int
+    dry_run: bool
+
+    @property
+    def problems(self) -> Sequence[object]: ...
+
+    def as_dict(self) -> dict[str, Any]: ...
+
+
+def finish_import(
+    report: ImportReport,
+    rejected: str,
+    *,
+    rejects: Path | None,
+    valid_only: bool,
+    as_json: bool,
+    updated: int | None = None,
+) -> None:
+    """What every import command ends with: the rejects file (with --valid-only), the report
+    as JSON or the problems on standard error and a summary line; exit 1 when rows were
+    refused and nothing was imported."""
+    if rejects is not None and valid_only:
+        rejects.write_text(rejected, encoding="utf-8-sig")
+    if as_json:
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
+    else:
+        for p in report.problems:
+            err_console.print(str(p), highlight=False, markup=False)
+        out_console.print(
+            f"{report.rows} rows, {report.valid} valid, {report.created} created"
+            + (f", {updated} updated" if updated is not None else "")
+            + (" (dry run)" if report.dry_run else ""),
+            highlight=False,
+            markup=False,
+        )
+    if report.problems and not valid_only:
+        raise typer.Exit(1)

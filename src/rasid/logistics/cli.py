@@ -15,6 +15,7 @@ from rasid.core.cli_support import (
     REJECTS_OPTION,
     SHEET_OPTION,
     VALID_ONLY_OPTION,
+    finish_import,
     out_console,
     run,
     unit_of_work,
@@ -144,7 +145,6 @@ def import_equipment_command(
     --valid-only with a rejects file; exit 1 when rows were refused."""
     from rasid.logistics import imports
     from rasid.registry.io import read_table
-    from rasid.training.cli import finish_import
 
     def body() -> tuple[imports.EquipmentReport, str]:
         table = read_table(path, encoding=encoding, sheet=sheet)

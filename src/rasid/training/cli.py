@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from datetime import date
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import typer
 
@@ -16,16 +15,13 @@ from rasid.core.cli_support import (
     REJECTS_OPTION,
     SHEET_OPTION,
     VALID_ONLY_OPTION,
-    err_console,
+    finish_import,
     out_console,
     run,
     unit_of_work,
 )
 from rasid.core.errors import RasidError
 from rasid.core.i18n import gettext as _
-
-if TYPE_CHECKING:
-    from rasid.training.imports import RowReport
 
 training_app = typer.Typer(
     help="Training: sessions, personnel, enrolment through the vetting gate.",
@@ -315,36 +311,6 @@ def import_personnel_command(
 
     report, rejected = run(body)
     finish_import(report, rejected, rejects=rejects, valid_only=valid_only, as_json=as_json)
-
-
-def finish_import(
-    report: RowReport,
-    rejected: str,
-    *,
-    rejects: Path | None,
-    valid_only: bool,
-    as_json: bool,
-    updated: int | None = None,
-) -> None:
-    """What every import command ends with: the rejects file (with --valid-only), the report
-    as JSON or the problems on standard error and a summary line; exit 1 when rows were
-    refused and nothing was imported."""
-    if rejects is not None and valid_only:
-        rejects.write_text(rejected, encoding="utf-8-sig")
-    if as_json:
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False))
-    else:
-        for p in report.problems:
-            err_console.print(str(p), highlight=False, markup=False)
-        out_console.print(
-            f"{report.rows} rows, {report.valid} valid, {report.created} created"
-            + (f", {updated} updated" if updated is not None else "")
-            + (" (dry run)" if report.dry_run else ""),
-            highlight=False,
-            markup=False,
-        )
-    if report.problems and not valid_only:
-        raise typer.Exit(1)
 
 
 @training_app.command("import-vetting")
