@@ -122,6 +122,17 @@ class CsvDecoder:
         self.fixes, self.messages, self.quarantine = [], [], []
         return out
 
+    def take_block(self) -> tuple[list[Fix], list[Message], list[Quarantined], nmea.FixColumns]:
+        fixes, messages, quarantined = self.take()
+        return fixes, messages, quarantined, nmea.FixColumns.of(fixes)
+
+    def feed_block(self, buf: bytes, first_line_no: int) -> int:
+        """Every line of ``buf`` (split on ``\\n``), numbered from ``first_line_no``."""
+        lines = nmea.split_block(buf)
+        for i, line in enumerate(lines):
+            self.feed(line, first_line_no + i)
+        return len(lines)
+
     def flush(self) -> None:
         """Nothing waits between rows."""
 

@@ -70,8 +70,9 @@ from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from operator import attrgetter
 from statistics import median
 from typing import Any
 
@@ -79,9 +80,12 @@ from rasid.maritime.events import AlertEvent, EvidenceFix
 from rasid.maritime.geo import KM_PER_NM, NM_PER_DEG, cpa, velocity
 from rasid.maritime.mid import flag_of, mmsi_kind
 from rasid.maritime.nmea import Fix, Message
-from rasid.maritime.zones import INSIDE, MIXED, Zone, Zones, cell_of
+from rasid.maritime.zones import _CELLS_PER_DEG, INSIDE, OUTSIDE, Zone, Zones, cell_of
 
 CLASS_B_TYPES = frozenset({18, 19})
+_CELLS = _CELLS_PER_DEG  # zones grid cells per degree (as zones.cell_of)
+_RAD = math.pi / 180.0
+_LINE_NO = attrgetter("line_no")
 CATEGORIES = ("unidentified", "invalid_mmsi", "small", "all")
 _ZONE_PRIORITY = {
     "port": 0,
@@ -324,18 +328,60 @@ class Engine:
         self._max_kn_s = p.spoof_max_implied_kn / 3600.0  # nm per second
         self._watch = frozenset(p.zone_watch_categories)
         self._land_mask = self.zones.land
+        # parameters read on every fix, as attributes (hot path)
+        self._tick_s = p.tick_s
+        self._sample_s = p.sample_s
+        self._jump_nm = p.spoof_min_jump_nm
+        self._time_res_s = p.spoof_time_resolution_s
+        self._spoof_window_s = p.spoof_window_s
+        self._gate_kn = p.encounter_gate_kn
+        self._pair_check_s = p.pair_check_s
+        self._craft_kn = p.approach_min_craft_kn
+        self._approach_check_s = p.approach_check_s
+        # zone-entry categories that do not depend on the vessel's identity being known
+        self._watch_any_vessel = bool(self._watch & {"all", "small"})
 
     # -- public API
 
     def position(self, fix: Fix) -> list[AlertEvent]:
         """Feed one position report; returns the events it completes."""
+        out = self._out = []
+        self._position(fix)
+        return out
+
+    def static(self, msg: Message) -> list[AlertEvent]:
+        """Feed one decoded non-position message; static reports update identity."""
+        out = self._out = []
+        self._static(msg)
+        return out
+
+    def feed(self, fixes: Sequence[Fix], messages: Sequence[Message] = ()) -> list[AlertEvent]:
+        """A batch in arrival order (``fixes`` and ``messages`` each in line order, taken
+        together by line number), with the events of :meth:`position` and :meth:`static`
+        called one by one."""
+        out = self._out = []
+        position = self._position
+        if not messages:
+            for fix in fixes:
+                position(fix)
+            return out
+        items: list[Fix | Message] = [*fixes, *messages]
+        items.sort(key=_LINE_NO)
+        static = self._static
+        for item in items:
+            if type(item) is Message:
+                static(item)
+            else:
+                position(item)  # type: ignore[arg-type]
+        return out
+
+    def _position(self, fix: Fix) -> None:
         t = fix.time
         if t is None:
-            return []
-        out = self._out = []
+            return
         if t > self.now:
             self.now = t
-            if t - self._last_tick >= self.p.tick_s:
+            if t - self._last_tick >= self._tick_s:
                 self._tick(t)
         v = self.vessels.get(fix.mmsi)
         if v is None:
@@ -345,43 +391,36 @@ class Engine:
                            measures={"mmsi_kind": mmsi_kind(fix.mmsi)})  # fmt: skip
         if fix.msg_type in CLASS_B_TYPES:
             v.cls_b = True
+        lat, lon = fix.lat, fix.lon
+        cell = int((lat + 90.0) * _CELLS) * 100_000 + int((lon + 180.0) * _CELLS)  # cell_of
         land = self._land_mask
         if land is not None:
-            st = land._status.get(cell_of(fix.lat, fix.lon))
-            if (st is None or st == MIXED) and self.zones.on_land(fix.lat, fix.lon):
+            st = land._status.get(cell)
+            if st != OUTSIDE and (st == INSIDE or self.zones.on_land(lat, lon)):
                 self._land(v, fix)
-                return out
-            if st == INSIDE:  # wholly inland cell
-                self._land(v, fix)
-                return out
+                return
         last = v.last
         if last is None:
-            self._accept(v, fix)
-            return out
+            self._accept(v, fix, cell)
+            return
         dt = t - (last.time or 0.0)
         if dt < 0:
-            return out  # older than the track: not used
+            return  # older than the track: not used
         alt = v.alt_last
-        if alt is not None and t - (alt.time or 0.0) > self.p.spoof_window_s:
+        if alt is not None and t - (alt.time or 0.0) > self._spoof_window_s:
             self._close_alt(v)
-        lat, lon = fix.lat, fix.lon
         dlat = (lat - last.lat) * NM_PER_DEG
-        dlon = (lon - last.lon) * NM_PER_DEG * math.cos(math.radians(lat))
+        dlon = (lon - last.lon) * NM_PER_DEG * math.cos(lat * _RAD)
         d = math.hypot(dlat, dlon)
-        if d > self.p.spoof_min_jump_nm and d > self._max_kn_s * (
-            dt + self.p.spoof_time_resolution_s
-        ):
+        if d > self._jump_nm and d > self._max_kn_s * (dt + self._time_res_s):
             self._alternate(v, fix, d, dt)
         else:
-            self._accept(v, fix)
-        return out
+            self._accept(v, fix, cell)
 
-    def static(self, msg: Message) -> list[AlertEvent]:
-        """Feed one decoded non-position message; static reports update identity."""
-        out = self._out = []
+    def _static(self, msg: Message) -> None:
         t = msg.time
         if t is None or msg.msg_type not in (5, 19, 24):
-            return out
+            return
         if t > self.now:
             self.now = t
         values = static_fields(msg)
@@ -393,7 +432,7 @@ class Engine:
         if v.static_t is None:
             v.static_t = t
         if not values:
-            return out
+            return
         if "ship_type" in values:
             v.ship_type = values["ship_type"]
         if "length_m" in values:
@@ -408,7 +447,6 @@ class Engine:
                 self._grid_remove(self._merchants, v, v.mcell)
                 v.mcell = -1
         self._identity(v, values, t)
-        return out
 
     def advance(self, now: float) -> list[AlertEvent]:
         """Move event time on (live: after each batch); raises ongoing gaps."""
@@ -513,17 +551,14 @@ class Engine:
 
     # -- the track
 
-    def _accept(self, v: _Vessel, fix: Fix) -> None:
-        """A position consistent with the vessel's track."""
-        p = self.p
+    def _accept(self, v: _Vessel, fix: Fix, cell: int = -1) -> None:
+        """A position consistent with the vessel's track (``cell``: its grid cell)."""
         t: float = fix.time  # type: ignore[assignment]
         last = v.last
         if v.alt_first is not None:
             v.alt_mixed = True
-        if last is not None:
-            dt = t - (last.time or 0.0)
-            if dt >= self._gap_s:
-                self._gap(v, last, t, fix)
+        if last is not None and t - (last.time or 0.0) >= self._gap_s:
+            self._gap(v, last, t, fix)
         v.last = fix
         v.recent.append(fix)
         h = int(t) // 3600
@@ -534,33 +569,40 @@ class Engine:
                 v.hours.append((v.hour, v.hour_n))
             v.hour, v.hour_n = h, 1
         sog = fix.sog
-        if t - v.sample_t >= p.sample_s:
+        if t - v.sample_t >= self._sample_s:
             self._sample(v, fix, t)
-        zones = self.zones
         lat, lon = fix.lat, fix.lon
-        cell = cell_of(lat, lon)
+        if cell < 0:
+            cell = cell_of(lat, lon)
         # zone entry, for vessels of a watched category only (cached per cell when the
-        # cell is wholly inside or outside its zones)
-        if not self._watch or self._category(v, t) is None:
+        # cell is wholly inside or outside its zones); a vessel whose identity is known
+        # and whose MMSI is valid is in no watched category unless "all" or "small" is
+        watch = self._watch
+        if (
+            not watch
+            or (v.static_t is not None and not v.invalid and not self._watch_any_vessel)
+            or self._category(v, t) is None
+        ):
             v.zones = None
             v.zcell = -1
-        elif cell != v.zcell or zones.cell_mixed(cell):
-            now_in = zones.watched_in(cell, lat, lon)
-            before = v.zones
-            v.zcell = cell
-            v.zones = now_in
-            if before is not None and now_in and now_in is not before:
-                for z in now_in:
-                    if z not in before:
-                        self._zone_entry(v, fix, z)
+        else:
+            zones = self.zones
+            if cell != v.zcell or zones.cell_mixed(cell):
+                now_in = zones.watched_in(cell, lat, lon)
+                before = v.zones
+                v.zcell = cell
+                v.zones = now_in
+                if before is not None and now_in and now_in is not before:
+                    for z in now_in:
+                        if z not in before:
+                            self._zone_entry(v, fix, z)
         # encounter candidates: slow vessels on the fine grid
-        slow = sog is not None and sog < p.encounter_gate_kn
-        if slow:
+        if sog is not None and sog < self._gate_kn:
             if cell != v.scell:
                 self._grid_remove(self._slow, v, v.scell)
                 self._slow.setdefault(cell, {})[v.mmsi] = v
                 v.scell = cell
-            if t - v.pair_t >= p.pair_check_s:
+            if t - v.pair_t >= self._pair_check_s:
                 v.pair_t = t
                 self._pairs_check(v, fix, cell)
         elif v.scell != -1:
@@ -575,8 +617,8 @@ class Engine:
                 v.mcell = mcell
         elif (
             sog is not None
-            and sog >= p.approach_min_craft_kn
-            and t - v.approach_t >= p.approach_check_s
+            and sog >= self._craft_kn
+            and t - v.approach_t >= self._approach_check_s
             and self._merchants
         ):
             v.approach_t = t

@@ -39,13 +39,32 @@ compare them field by field on the GPSD corpus and on simulated traffic).
 from __future__ import annotations
 
 import binascii
+from bisect import bisect_left
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from operator import attrgetter
 from typing import Any, NamedTuple
 
+import numpy as np
+import numpy.typing as npt
 from pyais.bit_vector import bit_vector
-from pyais.messages import MSG_CLASS
+from pyais.messages import (
+    BOOL,
+    ENUM_FIELDS,
+    FLOAT,
+    INT,
+    MSG_CLASS,
+    STR,
+    MessageType24PartA,
+    MessageType24PartB,
+    MessageType24PartBAuxiliaryCraft,
+    Payload,
+)
+from pyais.util import is_auxiliary_craft
+
+from rasid.maritime import fastpath
 
 # --- reasons -----------------------------------------------------------------------------------
 
@@ -102,6 +121,60 @@ class Fix(NamedTuple):
     status: int | None  # navigational status (types 1-3)
     line_no: int
     station: str
+
+
+@dataclass(slots=True)
+class FixColumns:
+    """Fixes as columns, for the Parquet writer: NaN time, speed or course and -1 heading
+    or status where the :class:`Fix` has None."""
+
+    time: npt.NDArray[np.float64]
+    mmsi: npt.NDArray[np.int64]
+    msg_type: npt.NDArray[np.int64]
+    lat: npt.NDArray[np.float64]
+    lon: npt.NDArray[np.float64]
+    sog: npt.NDArray[np.float64]
+    cog: npt.NDArray[np.float64]
+    heading: npt.NDArray[np.int64]
+    status: npt.NDArray[np.int64]
+
+    def __len__(self) -> int:
+        return len(self.mmsi)
+
+    @classmethod
+    def of(cls, fixes: Sequence[Fix]) -> FixColumns:
+        nan = float("nan")
+
+        def floats(values: list[float | None]) -> npt.NDArray[np.float64]:
+            return np.array([nan if x is None else x for x in values], np.float64)
+
+        def ints(values: list[int | None]) -> npt.NDArray[np.int64]:
+            return np.array([-1 if x is None else x for x in values], np.int64)
+
+        return cls(
+            time=floats([f.time for f in fixes]),
+            mmsi=np.array([f.mmsi for f in fixes], np.int64),
+            msg_type=np.array([f.msg_type for f in fixes], np.int64),
+            lat=np.array([f.lat for f in fixes], np.float64),
+            lon=np.array([f.lon for f in fixes], np.float64),
+            sog=floats([f.sog for f in fixes]),
+            cog=floats([f.cog for f in fixes]),
+            heading=ints([f.heading for f in fixes]),
+            status=ints([f.status for f in fixes]),
+        )
+
+    @classmethod
+    def concat(cls, parts: Sequence[FixColumns]) -> FixColumns:
+        if len(parts) == 1:
+            return parts[0]
+        if not parts:
+            return cls.of([])
+        return cls(
+            **{
+                name: np.concatenate([getattr(p, name) for p in parts])
+                for name in cls.__dataclass_fields__
+            }
+        )
 
 
 @dataclass(slots=True)
@@ -228,6 +301,29 @@ def _hex2(b: bytes) -> int:
     return int(b, 16)
 
 
+def read_tag(tag: bytes) -> tuple[float | None, str, str, str]:
+    """(time, station, reason, detail) of an NMEA 4.0 tag block's text (between its
+    backslashes); ``reason`` is empty when the tag block is valid."""
+    star = tag.find(b"*")
+    if star < 0:
+        return None, "", MALFORMED, "tag block without checksum"
+    if nmea_checksum(tag[:star]) != _hex2(tag[star + 1 : star + 3]):
+        return None, "", BAD_CHECKSUM, "tag block"
+    time: float | None = None
+    station = ""
+    for item in tag[:star].split(b","):
+        key = item[:2]
+        if key == b"c:":
+            try:
+                stamp = int(item[2:])
+            except ValueError:
+                return None, "", MALFORMED, "tag block time"
+            time = stamp / 1000.0 if stamp > 100_000_000_000 else float(stamp)
+        elif key == b"s:":
+            station = item[2:].decode("ascii")
+    return time, station, "", ""
+
+
 def parse_time(text: str) -> float | None:
     """A leading ISO-8601 timestamp as UNIX seconds (naive means UTC); None if unreadable."""
     try:
@@ -282,6 +378,99 @@ def decode_pyais(value: int, bits: int, payload: bytes, fill: int) -> Any:
     return cls.from_vector(bit_vector(payload, fill))
 
 
+# Field decoding from pyais's own field tables (``decoder_plan``: name, offset, width,
+# signed, kind, converter), with the result of ``from_vector(...).asdict(enum_as_int=True)``
+# but without building the message object: shifts on one integer, and text fields through
+# base64 rather than one look-up per character. Only message classes whose decoding is
+# pyais's generic one are read this way (and type 24, dispatched on its part number as
+# pyais does); the tests compare the dictionaries with pyais's on every message type.
+_SIXBIT = bytes((v + 64) if v < 32 else v for v in range(64))
+_B64_TO_SIXBIT = bytes.maketrans(_B64, _SIXBIT)
+_PLAN_TYPES = frozenset({1, 2, 3, 4, 5, 9, 10, 11, 18, 19, 27})
+_Plan = tuple[tuple[str, int, int, bool, int, Any, bool, bool], ...]
+_PLANS: dict[type, _Plan] = {}
+
+
+def _plan(cls: type[Payload]) -> _Plan:
+    plan = _PLANS.get(cls)
+    if plan is None:
+        spare = {f.name for f in cls.fields() if f.metadata.get("is_spare")}
+        plan = _PLANS[cls] = tuple(
+            (name, offset, width, signed, kind, converter, name in spare, name in ENUM_FIELDS)
+            for name, offset, width, signed, kind, converter in cls.decoder_plan()
+        )
+    return plan
+
+
+def _text(value: int, bits: int, start: int, width: int) -> str:
+    """pyais's ``get_str``: 6-bit text, trailing '@' and surrounding spaces removed."""
+    if width <= 0 or start >= bits:
+        return ""
+    if start + width <= bits and width % 6 == 0:
+        raw = (value >> (bits - start - width)) & ((1 << width) - 1)
+        pad = -width % 24
+        armour = binascii.b2a_base64((raw << pad).to_bytes((width + pad) >> 3, "big"), newline=False)  # fmt: skip
+        text = armour[: width // 6].translate(_B64_TO_SIXBIT).decode("ascii")
+    else:  # a field cut short by the end of the payload: character by character
+        chars = []
+        for i in range(start, start + width, 6):
+            avail = min(6, bits - i)
+            chars.append(_SIXBIT[(value >> (bits - i - avail)) & ((1 << avail) - 1)] if avail > 0 else 64)  # fmt: skip
+        text = bytes(chars).decode("ascii")
+    return text.rstrip("@").strip()
+
+
+def decode_fields(value: int, bits: int, msg_type: int) -> dict[str, Any] | None:
+    """The fields pyais decodes from a payload (as ``asdict(enum_as_int=True)``), or None
+    for a type read by pyais itself (:func:`decode_pyais`)."""
+    if msg_type not in _PLAN_TYPES:
+        if msg_type != 24 or bits < 40:
+            return None
+        partno = (value >> (bits - 40)) & 3
+        if partno == 0:
+            cls: type[Payload] = MessageType24PartA
+        elif partno == 1:
+            mmsi = (value >> (bits - 38)) & 0x3FFFFFFF
+            aux = is_auxiliary_craft(mmsi)
+            cls = MessageType24PartBAuxiliaryCraft if aux else MessageType24PartB
+        else:
+            return None  # pyais refuses the part number
+    else:
+        cls = MSG_CLASS[msg_type]
+    out: dict[str, Any] = {}
+    val: Any
+    for name, offset, width, signed, kind, converter, spare, enum in _plan(cls):
+        if offset >= bits:
+            if not spare:
+                out[name] = None
+            continue
+        if spare:
+            continue
+        if kind == STR:
+            val = _text(value, bits, offset, width)
+        else:
+            avail = min(width, bits - offset)
+            val = (value >> (bits - offset - avail)) & ((1 << avail) - 1)
+            if kind == INT:
+                if signed and val >> (avail - 1):
+                    val -= 1 << avail
+            elif kind == FLOAT:
+                if signed and val >> (avail - 1):
+                    val -= 1 << avail
+                val = float(val)
+            elif kind == BOOL:
+                val = bool(val)
+            else:  # bytes, padded on the right to whole bytes
+                nbytes = (avail + 7) // 8
+                val = (val << (nbytes * 8 - avail)).to_bytes(nbytes, "big")
+        if converter is not None:
+            val = converter(val)
+        if enum and val is not None:
+            val = int(val)
+        out[name] = val
+    return out
+
+
 def check_position(lat: float, lon: float, course: float | None, heading: int | None) -> str:
     """'' when plausible, 'na' when the position is "not available", else a detail text."""
     if lat == 91.0 or lon == 181.0:
@@ -295,6 +484,30 @@ def check_position(lat: float, lon: float, course: float | None, heading: int | 
     if heading is not None and 360 <= heading < 511:
         return f"heading {heading}"
     return ""
+
+
+_LINE_NO = attrgetter("line_no")
+
+
+def split_block(buf: bytes) -> list[bytes]:
+    """The lines of a block (split on ``\\n``; a last line without one counts too)."""
+    lines = buf.split(b"\n")
+    if lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _subset(sc: fastpath.Scan, keep: npt.NDArray[np.int64]) -> fastpath.Scan:
+    """The scan with only the fast lines at positions ``keep`` of ``sc.fast``."""
+    return fastpath.Scan(
+        starts=sc.starts,
+        stops=sc.stops,
+        **{
+            name: getattr(sc, name)[keep]
+            for name in fastpath.Scan.__dataclass_fields__
+            if name not in ("starts", "stops")
+        },
+    )
 
 
 # --- the decoder ------------------------------------------------------------------------------
@@ -335,6 +548,8 @@ class Decoder:
         self.fixes: list[Fix] = []
         self.messages: list[Message] = []
         self.quarantine: list[Quarantined] = []
+        self._columns: list[FixColumns] = []  # the block path's fixes, as columns
+        self._loose: list[Fix] = []  # the per-line path's fixes (not yet in columns)
         self._pending: dict[tuple[str, str, bytes], _Group] = {}
         self._last_time: float | None = None
         self._tag_cache: tuple[bytes, float | None, str] = (b"\x00", None, "")
@@ -391,24 +606,10 @@ class Decoder:
                 self._last_time = time
                 self._sentence(sentence, raw, line_no, time, station)
                 return
-            star = tag.find(b"*")
-            if star < 0:
-                self._quarantine(line_no, MALFORMED, raw, None, "tag block without checksum")
+            time, station, reason, detail = read_tag(tag)
+            if reason:
+                self._quarantine(line_no, reason, raw, None, detail)
                 return
-            if nmea_checksum(tag[:star]) != _hex2(tag[star + 1 : star + 3]):
-                self._quarantine(line_no, BAD_CHECKSUM, raw, None, "tag block")
-                return
-            for item in tag[:star].split(b","):
-                key = item[:2]
-                if key == b"c:":
-                    try:
-                        stamp = int(item[2:])
-                    except ValueError:
-                        self._quarantine(line_no, MALFORMED, raw, None, "tag block time")
-                        return
-                    time = stamp / 1000.0 if stamp > 100_000_000_000 else float(stamp)
-                elif key == b"s:":
-                    station = item[2:].decode("ascii")
             self._tag_cache = (tag, time, station)
         elif first != 33:  # not '!': maybe a leading ISO-8601 time
             bang = raw.find(b"!")
@@ -591,15 +792,22 @@ class Decoder:
                 None,
             )
             return
-        try:
-            decoded = decode_pyais(value, bits, payload, fill)
-        except KeyError:
-            self._reject(lines, UNSUPPORTED_TYPE, time, f"type {msg_type}")
-            return
-        except Exception as exc:  # pyais raises plain errors on odd payloads
-            self._reject(lines, MALFORMED, time, f"pyais: {exc}"[:200])
-            return
-        data: dict[str, Any] = decoded.asdict(enum_as_int=True)
+        data: dict[str, Any] | None = None
+        if self.fast:
+            try:
+                data = decode_fields(value, bits, msg_type)
+            except Exception:  # pyais below decides (and names the error)
+                data = None
+        if data is None:
+            try:
+                decoded = decode_pyais(value, bits, payload, fill)
+            except KeyError:
+                self._reject(lines, UNSUPPORTED_TYPE, time, f"type {msg_type}")
+                return
+            except Exception as exc:  # pyais raises plain errors on odd payloads
+                self._reject(lines, MALFORMED, time, f"pyais: {exc}"[:200])
+                return
+            data = decoded.asdict(enum_as_int=True)
         mmsi = int(data.get("mmsi") or 0)
         if msg_type in POSITION_TYPES:
             status_v = data.get("status")
@@ -665,9 +873,9 @@ class Decoder:
             fields = data if data is not None else {"lat": lat, "lon": lon, "speed": speed}
             self.messages.append(Message(time, msg_type, mmsi, fields, line_no, station))
             return
-        self.fixes.append(
-            Fix(time, mmsi, msg_type, lat, lon, sog, cog, head, status, line_no, station)
-        )
+        fix = Fix(time, mmsi, msg_type, lat, lon, sog, cog, head, status, line_no, station)
+        self.fixes.append(fix)
+        self._loose.append(fix)
         if data is not None and msg_type == 19:  # class B extended: identity too
             self.messages.append(
                 Message(time, msg_type, mmsi, data, line_no, station, tuple(n for n, _ in lines))
@@ -679,7 +887,120 @@ class Decoder:
         """Hand over (and forget) what was decoded and quarantined since the last call."""
         out = (self.fixes, self.messages, self.quarantine)
         self.fixes, self.messages, self.quarantine = [], [], []
+        self._columns, self._loose = [], []
         return out
+
+    def take_block(self) -> tuple[list[Fix], list[Message], list[Quarantined], FixColumns]:
+        """:meth:`take`, and the same fixes as columns (not necessarily in the same order)."""
+        columns = self._columns
+        if self._loose:
+            columns.append(FixColumns.of(self._loose))
+        out = self.take()
+        return (*out, FixColumns.concat(columns))
+
+    # -- a block of lines at once
+
+    def feed_block(self, buf: bytes, first_line_no: int) -> int:
+        """Feed every line of ``buf`` (split on ``\\n``, numbered from ``first_line_no``),
+        with exactly the outcome of :meth:`feed` line by line: the lines of the common
+        shape are decoded together (:mod:`rasid.maritime.fastpath`), the others one by one,
+        and the fixes are listed in line order. Returns the number of lines."""
+        if not self.fast:
+            lines = split_block(buf)
+            for i, line in enumerate(lines):
+                self.feed(line, first_line_no + i)
+            return len(lines)
+        sc = fastpath.scan(buf)
+        n = sc.lines
+        fast = sc.fast
+        times: list[float] = []
+        stations: list[str] = []
+        if len(fast):
+            tags = [buf[a:b] for a, b in zip(sc.tag_starts.tolist(), sc.tag_stops.tolist(), strict=True)]  # fmt: skip
+            known: dict[bytes, tuple[float, str] | None] = {}
+            for tag in set(tags):
+                time, station, reason, _ = read_tag(tag)
+                # the tag block must end at the sentence (no other backslash) and give a time
+                ok = not reason and time is not None and 92 not in tag
+                known[tag] = (time, station) if ok and time is not None else None
+            read = [known[tag] for tag in tags]
+            if None in read:  # a bad tag block: those lines go the per-line way
+                keep = np.array([r is not None for r in read])
+                sc = _subset(sc, np.flatnonzero(keep))
+                fast = sc.fast
+                read = [r for r in read if r is not None]
+            times = [r[0] for r in read]  # type: ignore[index]
+            stations = [r[1] for r in read]  # type: ignore[index]
+        slow_mask = np.ones(n, bool)
+        slow_mask[fast] = False
+        slow = np.flatnonzero(slow_mask).tolist()
+        starts, stops = sc.starts.tolist(), sc.stops.tolist()
+        mark = len(self.fixes)
+        split = bisect_left(slow, int(fast[-1])) if len(fast) else len(slow)
+        feed = self.feed
+        for i in slow[:split]:  # the per-line lines before the last block line
+            feed(buf[starts[i] : stops[i]], first_line_no + i)
+        if len(fast):
+            self._fast_fixes(sc, times, stations, first_line_no)
+            self._last_time = times[-1]
+        for i in slow[split:]:
+            feed(buf[starts[i] : stops[i]], first_line_no + i)
+        loose = len(self.fixes) - mark - len(fast)
+        if loose and len(fast):  # per-line and block fixes in one block: line order
+            segment = self.fixes[mark:]
+            segment.sort(key=_LINE_NO)
+            self.fixes[mark:] = segment
+        return n
+
+    def _fast_fixes(
+        self, sc: fastpath.Scan, times: list[float], stations: list[str], first_line_no: int
+    ) -> None:
+        nf = len(sc.fast)
+        c = self.counts
+        c.received += nf
+        c.decoded += nf
+        c.messages += nf
+
+        def optional(values: npt.NDArray[Any], missing: npt.NDArray[np.bool_]) -> list[Any]:
+            out: list[Any] = values.tolist()
+            for k in np.flatnonzero(missing).tolist():
+                out[k] = None
+            return out
+
+        sog = optional(sc.sog, np.isnan(sc.sog))
+        cog = optional(sc.cog, np.isnan(sc.cog))
+        heading = optional(sc.heading, sc.heading < 0)
+        status = optional(sc.status, sc.status < 0)
+        line_nos = (sc.fast + first_line_no).tolist()
+        self.fixes.extend(
+            map(
+                Fix,
+                times,
+                sc.mmsi.tolist(),
+                sc.msg_type.tolist(),
+                sc.lat.tolist(),
+                sc.lon.tolist(),
+                sog,
+                cog,
+                heading,
+                status,
+                line_nos,
+                stations,
+            )
+        )
+        self._columns.append(
+            FixColumns(
+                time=np.array(times, np.float64),
+                mmsi=sc.mmsi,
+                msg_type=sc.msg_type,
+                lat=sc.lat,
+                lon=sc.lon,
+                sog=sc.sog,
+                cog=sc.cog,
+                heading=sc.heading,
+                status=sc.status,
+            )
+        )
 
     @property
     def last_time(self) -> float | None:

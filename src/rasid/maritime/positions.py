@@ -20,11 +20,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from rasid.maritime.nmea import Fix
+from rasid.maritime.nmea import Fix, FixColumns
 
 SCHEMA = pa.schema(
     [
@@ -42,6 +42,11 @@ SCHEMA = pa.schema(
 BATCH_ROWS = 200_000
 
 
+def _day(day: int) -> str:
+    """The ISO date of a day number (days since 1970-01-01, UTC)."""
+    return datetime.fromtimestamp(day * 86_400, UTC).date().isoformat()
+
+
 def positions_dir(data_dir: Path) -> Path:
     return data_dir / "positions"
 
@@ -53,44 +58,52 @@ class PartitionWriter:
         self.root = positions_dir(data_dir)
         self.batch_rows = batch_rows
         self.staging = self.root / ".staging" / uuid.uuid4().hex
-        self._buffer: list[Fix] = []
+        self._buffer: list[FixColumns] = []
+        self.buffered = 0  # rows waiting to be written
         self._parts = 0
-        self.rows = 0
+        self.rows = 0  # rows written
 
-    def add(self, fixes: list[Fix]) -> None:
-        self._buffer.extend(fixes)
-        if len(self._buffer) >= self.batch_rows:
+    def add(self, fixes: list[Fix] | FixColumns) -> None:
+        columns = fixes if isinstance(fixes, FixColumns) else FixColumns.of(fixes)
+        if not len(columns):
+            return
+        self._buffer.append(columns)
+        self.buffered += len(columns)
+        if self.buffered >= self.batch_rows:
             self._write()
 
     def _write(self) -> None:
-        buffer, self._buffer = self._buffer, []
-        if not buffer:
+        if not self._buffer:
             return
-        cols = list(zip(*buffer, strict=True))
-        millis = pc.round(pc.multiply(pa.array(cols[0], pa.float64()), 1000.0))
-        times = millis.cast(pa.int64()).cast(SCHEMA.field(0).type)
+        cols = FixColumns.concat(self._buffer)
+        self._buffer, self.buffered = [], 0
+        millis = np.round(cols.time * 1000.0)
+        no_time = np.isnan(millis)
         table = pa.Table.from_arrays(
             [
-                times,
-                pa.array(cols[1], pa.int64()),
-                pa.array(cols[2], pa.int8()),
-                pa.array(cols[3], pa.float64()),
-                pa.array(cols[4], pa.float64()),
-                pa.array(cols[5], pa.float64()),
-                pa.array(cols[6], pa.float64()),
-                pa.array(cols[7], pa.int16()),
-                pa.array(cols[8], pa.int8()),
+                pa.array(np.where(no_time, 0, millis).astype(np.int64), mask=no_time).cast(
+                    SCHEMA.field(0).type
+                ),
+                pa.array(cols.mmsi, pa.int64()),
+                pa.array(cols.msg_type.astype(np.int8), pa.int8()),
+                pa.array(cols.lat, pa.float64()),
+                pa.array(cols.lon, pa.float64()),
+                pa.array(cols.sog, pa.float64(), mask=np.isnan(cols.sog)),
+                pa.array(cols.cog, pa.float64(), mask=np.isnan(cols.cog)),
+                pa.array(cols.heading.astype(np.int16), pa.int16(), mask=cols.heading < 0),
+                pa.array(cols.status.astype(np.int8), pa.int8(), mask=cols.status < 0),
             ],
             schema=SCHEMA,
         )
-        days = pc.strftime(table.column("time"), format="%Y-%m-%d")
-        for day in pc.unique(days).to_pylist():
-            part = table.filter(pc.equal(days, day))
-            target = self.staging / f"date={day}"
+        # UTC day of each row (rows without a time go with day 0, 1970-01-01, as before)
+        days = np.floor_divide(np.where(no_time, 0, millis), 86_400_000).astype(np.int64)
+        for day in np.unique(days).tolist():
+            part = table.filter(pa.array(days == day)) if len(days) else table
+            target = self.staging / f"date={_day(day)}"
             target.mkdir(parents=True, exist_ok=True)
             pq.write_table(part, target / f"part-{self._parts:05d}.parquet", compression="zstd")
             self._parts += 1
-        self.rows += len(buffer)
+        self.rows += len(cols)
 
     def flush(self) -> None:
         self._write()
