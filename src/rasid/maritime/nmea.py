@@ -30,10 +30,14 @@ Values that AIS defines as "not available" are not errors: latitude 91, longitud
 no valid transmitter sends are ``impossible_value``: latitude beyond ±90 other than
 91, longitude beyond ±180 other than 181, COG above 360, heading 360–510, MMSI 0.
 
-Decoding uses pyais. Single-sentence 168-bit position reports of types 1, 2, 3 and 18
-take a faster path (:func:`decode_position_fast`): base64 translation of the 6-bit
-armour in C and shifts on one integer, with the same field values as pyais (the tests
-compare them field by field on the GPSD corpus and on simulated traffic).
+Decoding gives pyais's values. Single-sentence 168-bit position reports of types 1, 2, 3
+and 18 take a faster path (:func:`decode_position_fast`): base64 translation of the 6-bit
+armour in C and shifts on one integer; other types are read from pyais's own field tables
+(:func:`decode_fields`) without building its message objects, or by pyais itself. A block
+of lines (:meth:`Decoder.feed_block`, what the file ingest uses) has its common lines
+decoded all at once with NumPy (:mod:`rasid.maritime.fastpath`) and the rest line by line,
+with the same outcome as :meth:`Decoder.feed` line by line. The tests compare every path
+with pyais field by field (GPSD corpus, simulated traffic, lines built on every edge).
 """
 
 from __future__ import annotations
