@@ -98,14 +98,14 @@ def test_attendance_results_certificate_and_reports(
     )
     assert refused.status_code == 403
     assert _error(refused)["message"].startswith("Refused: Ali has no approved vetting covering")
-    assert "(vetting P-ali suspended)" in _error(refused)["message"]
+    assert "(vetting P-ali: suspended)" in _error(refused)["message"]
     assert _refusals(factory, "analyst")[path] == 1  # audited once
     with factory() as db:  # rolled back: no second day recorded
         assert service.session_enrolments(db, world.actor("analyst"), sid)[0].days_present == 1
     no_result = client.post(
         f"{API}/enrolments/{ids['ali']}/result", json={"passed": True}, headers=officer
     )
-    assert no_result.status_code == 403 and "P-ali suspended" in _error(no_result)["message"]
+    assert no_result.status_code == 403 and "P-ali: suspended" in _error(no_result)["message"]
 
     # salem attends and passes: the certificate
     assert (

@@ -75,8 +75,12 @@ def test_plan_enrol_refuse_attend_pass_and_verify(
     refused = _enrol(client, session_id, plan["badr"])
     assert refused.status_code == 403
     assert "Unit 2" in refused.text and "U-2" in refused.text and 'role="alert"' in refused.text
+    # In Arabic the status is an Arabic word too (a translated message parameter)
+    alert = refused.text.split('role="alert"')[1][:400]
+    assert "حالتها مرفوض" in alert and "denied" not in alert
     unvetted = _enrol(client, session_id, plan["noor"])
     assert unvetted.status_code == 403 and "P-" not in unvetted.text.split('role="alert"')[1][:200]
+    assert "لم يُدقَّق قط" in unvetted.text.split('role="alert"')[1][:400]
     with factory() as db:
         assert db.scalar(select(Enrolment.id).where(Enrolment.session_id == session_id)) is None
         refusals = db.scalars(

@@ -5,6 +5,13 @@ from __future__ import annotations
 from collections.abc import Callable
 
 
+class Term(str):
+    """A message parameter that is itself a msgid (a status, a kind …): pages translate it
+    with the message, so an Arabic sentence does not carry an English word."""
+
+    __slots__ = ()
+
+
 class RasidError(Exception):
     """Base error: a stable machine code, a human message, optionally the field at fault."""
 
@@ -34,8 +41,9 @@ class RasidError(Exception):
 
     def translated(self, gettext: Callable[[str], str]) -> str:
         template = gettext(self.template)
+        params = {k: gettext(v) if isinstance(v, Term) else v for k, v in self.params.items()}
         try:
-            return template % self.params if self.params else template
+            return template % params if params else template
         except (KeyError, ValueError, TypeError):
             return self.message
 

@@ -27,7 +27,8 @@ from rasid.access.markings import AMBER
 from rasid.audit import service as audit
 from rasid.core.actor import Actor
 from rasid.core.db import utcnow
-from rasid.core.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from rasid.core.errors import Conflict, Forbidden, NotFound, Term, ValidationFailed
+from rasid.core.i18n import N_
 from rasid.training.models import (
     ENROLMENT_STATUSES,
     UNIT_LEVELS,
@@ -216,6 +217,17 @@ def valid_until(case: VettingCase) -> date | None:
 _ONE_DAY = date(2000, 1, 2) - date(2000, 1, 1)
 
 
+# Vetting statuses as words inside a sentence (translated with it: errors.Term)
+STATUS_TERMS = {
+    "pending": N_("pending"),
+    "approved": N_("approved"),
+    "denied": N_("denied"),
+    "suspended": N_("suspended"),
+    "expired": N_("expired"),
+    "cancelled": N_("cancelled"),
+}
+
+
 def effective_status(case: VettingCase, on: date) -> str:
     """The status on a day: an approval past its validity reads ``expired``."""
     until = valid_until(case)
@@ -359,7 +371,7 @@ def check_gate(db: Session, person: TrainingPerson, session: TrainingSession) ->
                 "its members may be trained.",
                 field="vetting",
                 unit=unit.name_en or unit.name_ar,
-                status=case.status,
+                status=Term(STATUS_TERMS.get(case.status, case.status)),
                 ref=case.ref,
             )
     own_unit = db.get(TrainingUnit, person.unit_id)
@@ -374,20 +386,21 @@ def check_gate(db: Session, person: TrainingPerson, session: TrainingSession) ->
         )
     case = latest_vetting(db, person_id=person.id)
     if not _covers(case, session.start_date, session.end_date):
-        state = (
-            "no vetting"
-            if case is None
-            else f"vetting {case.ref} {effective_status(case, session.start_date)}"
-        )
+        person_name = person.name_latin or person.name_ar
+        start, end = session.start_date.isoformat(), session.end_date.isoformat()
+        if case is None:
+            raise Forbidden(
+                "Refused: %(person)s has no approved vetting covering %(start)s to %(end)s "
+                "(never vetted).",
+                field="vetting", person=person_name, start=start, end=end,
+            )  # fmt: skip
+        status = effective_status(case, session.start_date)
         raise Forbidden(
             "Refused: %(person)s has no approved vetting covering %(start)s to %(end)s "
-            "(%(state)s).",
-            field="vetting",
-            person=person.name_latin or person.name_ar,
-            start=session.start_date.isoformat(),
-            end=session.end_date.isoformat(),
-            state=state,
-        )
+            "(vetting %(ref)s: %(status)s).",
+            field="vetting", person=person_name, start=start, end=end, ref=case.ref,
+            status=Term(STATUS_TERMS.get(status, status)),
+        )  # fmt: skip
 
 
 def person_vetting(db: Session, person: TrainingPerson, on: date) -> tuple[str, date | None]:
